@@ -1,0 +1,129 @@
+/**
+ * The one bridge from capability manifests (data) to zod schemas (behaviour). The schemas it
+ * returns ARE the tRPC procedure inputs, so server validation and client types share one source.
+ *
+ * Per key, in submitted order (DESIGN §5): unknown → dropped; unwired → rejected; type; min/max;
+ * enum. Every bad key yields one issue at path [key]; missing keys take their defaults.
+ */
+import { z } from 'zod';
+import type {
+  ConfigOf,
+  ImageCapabilities,
+  ParameterMap,
+  ParameterSchema,
+  TrainingCapabilities,
+} from './capabilities.js';
+import { checkParam } from './param-check.js';
+
+export const PROMPT_MAX = 2000;
+export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+/** Dimensions must be multiples of this (FLUX latents are 16 px blocks). */
+export const DIMENSION_MULTIPLE = 16;
+
+export type ToggleConfig<T extends ImageCapabilities['toggles']> = { -readonly [K in keyof T]: boolean };
+export type TrainingConfig<C extends TrainingCapabilities> = ConfigOf<C['parameters']>;
+export type ImageConfig<C extends ImageCapabilities> = ConfigOf<C['parameters']> &
+  ToggleConfig<C['toggles']> & { prompt: string; model_variant: C['model_variants'][number]; seed?: number };
+
+type Issue = { path: string[]; message: string };
+type Check = (config: Record<string, unknown>, key: string, value: unknown) => string | null;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates `raw` key by key against `fields` and fills defaults; returns config + issues. */
+function validateConfig(raw: Record<string, unknown>, fields: Record<string, Check>, defaults: Record<string, unknown>) {
+  const config: Record<string, unknown> = {};
+  const issues: Issue[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const check = fields[key];
+    if (!check || value === undefined) continue;
+    const message = check(raw, key, value);
+    if (message) issues.push({ path: [key], message });
+    else config[key] = value;
+  }
+  for (const [key, value] of Object.entries(defaults)) {
+    if (!(key in config) && value !== undefined) config[key] = value;
+  }
+  return { config, issues };
+}
+
+function parameterChecks(parameters: ParameterMap, backend: string): Record<string, Check> {
+  const fields: Record<string, Check> = {};
+  for (const [key, schema] of Object.entries(parameters)) {
+    fields[key] = (_c, k, v) => checkParam(k, v, schema, backend);
+  }
+  return fields;
+}
+
+function parameterDefaults(parameters: ParameterMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parameters).map(([k, p]) => [k, p.default]));
+}
+
+function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>) {
+  return z.unknown().transform((raw, ctx) => {
+    const input = raw === undefined || raw === null ? {} : raw;
+    if (!isPlainObject(input)) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${name}' must be an object` });
+      return z.NEVER;
+    }
+    const { config, issues } = validateConfig(input, fields, defaults);
+    for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return issues.length ? z.NEVER : config;
+  });
+}
+
+const promptCheck: Check = (_c, key, value) => {
+  if (typeof value !== 'string') return `Parameter '${key}' must be a string`;
+  const text = value.trim();
+  if (text.length === 0) return `Parameter '${key}' must not be empty`;
+  if (text.length > PROMPT_MAX) return `Parameter '${key}' must be at most ${PROMPT_MAX} characters`;
+  return null;
+};
+
+function imageFields(caps: ImageCapabilities): { fields: Record<string, Check>; defaults: Record<string, unknown> } {
+  const fields = parameterChecks(caps.parameters, caps.backend);
+  for (const dim of ['width', 'height']) {
+    const base = fields[dim];
+    if (!base) continue;
+    fields[dim] = (c, k, v) =>
+      base(c, k, v) ?? ((v as number) % DIMENSION_MULTIPLE !== 0 ? `Parameter '${k}' must be a multiple of ${DIMENSION_MULTIPLE}` : null);
+  }
+  fields.prompt = promptCheck;
+  const variant: ParameterSchema = { type: 'enum', options: caps.model_variants, wired: true };
+  fields.model_variant = (_c, k, v) => checkParam(k, v, variant, caps.backend);
+  const seed: ParameterSchema = { type: 'int', min: 0, max: SEED_MAX, wired: true };
+  fields.seed = (_c, k, v) => checkParam(k, v, seed, caps.backend);
+  const defaults: Record<string, unknown> = { ...parameterDefaults(caps.parameters), model_variant: caps.model_variants[0] };
+  for (const [key, toggle] of Object.entries(caps.toggles)) {
+    fields[key] = (_c, k, v) => {
+      if (typeof v !== 'boolean') return `Parameter '${k}' must be a boolean`;
+      if (v && !toggle.supported) return `Toggle '${k}' not supported by ${caps.backend}: ${toggle.reason ?? 'Not supported'}`;
+      return null;
+    };
+    defaults[key] = false;
+  }
+  return { fields, defaults };
+}
+
+function isImageCapabilities(caps: TrainingCapabilities | ImageCapabilities): caps is ImageCapabilities {
+  return 'toggles' in caps;
+}
+
+export function capabilitiesToZod<const C extends TrainingCapabilities>(
+  caps: C,
+): z.ZodType<TrainingConfig<C>, Partial<TrainingConfig<C>> | undefined>;
+export function capabilitiesToZod<const C extends ImageCapabilities>(
+  caps: C,
+): z.ZodType<ImageConfig<C>, Partial<ImageConfig<C>> & { prompt: string }>;
+export function capabilitiesToZod(caps: TrainingCapabilities | ImageCapabilities): z.ZodType {
+  if (isImageCapabilities(caps)) {
+    const { fields, defaults } = imageFields(caps);
+    return buildSchema('config', fields, defaults).superRefine((config, ctx) => {
+      if (config.prompt === undefined) ctx.addIssue({ code: 'custom', message: `Parameter 'prompt' is required`, path: ['prompt'] });
+      else config.prompt = (config.prompt as string).trim();
+    });
+  }
+  return buildSchema('config', parameterChecks(caps.parameters, caps.backend), parameterDefaults(caps.parameters));
+}

@@ -1,0 +1,68 @@
+/**
+ * Capability manifests of every backend (seed §1), as plain data. Values are exactly the seed's;
+ * the mocks report the same parameters ("full schema mocks") under backend "mock".
+ */
+import type { ImageCapabilities, TrainingCapabilities } from './capabilities.js';
+
+export const aiToolkitTraining = {
+  method: 'lora',
+  backend: 'ai-toolkit',
+  parameters: {
+    steps: { type: 'int', min: 100, max: 10000, default: 1000, wired: true },
+    learning_rate: { type: 'float', min: 1e-6, max: 0.01, step: 1e-6, default: 0.0001, wired: true },
+    lora_rank: { type: 'enum', options: [4, 8, 16, 32, 64, 128], default: 16, wired: true },
+    resolution: { type: 'enum', options: [512, 768, 1024], default: 1024, wired: true },
+    batch_size: { type: 'enum', options: [1, 2, 4], default: 1, wired: true },
+    optimizer: { type: 'enum', options: ['adamw8bit', 'adamw', 'prodigy'], default: 'adamw8bit', wired: true },
+    scheduler: {
+      type: 'enum',
+      options: ['constant', 'cosine', 'cosine_with_restarts', 'linear'],
+      default: 'cosine',
+      wired: true,
+    },
+    precision: { type: 'enum', options: ['bf16', 'fp16', 'fp32'], default: 'bf16', wired: true },
+    gradient_accumulation: {
+      type: 'int',
+      min: 1,
+      max: 8,
+      default: 1,
+      wired: false,
+      reason: 'Not yet implemented in AI-Toolkit adapter',
+    },
+    network_alpha: { type: 'int', min: 1, max: 128, default: 16, wired: false, reason: 'Planned for Phase 2' },
+  },
+} as const satisfies TrainingCapabilities;
+
+export const comfyuiImage = {
+  backend: 'comfyui',
+  model_variants: ['flux-dev', 'flux-schnell'],
+  toggles: {
+    use_upscale: { supported: true, description: '2x upscale with RealESRGAN' },
+    use_facedetailer: { supported: false, reason: 'Workflow not implemented' },
+    use_ipadapter: { supported: false, reason: 'Workflow not implemented' },
+    use_controlnet: { supported: false, reason: 'Workflow not implemented' },
+  },
+  parameters: {
+    width: { type: 'int', min: 512, max: 2048, default: 1024, wired: true },
+    height: { type: 'int', min: 512, max: 2048, default: 1024, wired: true },
+    steps: { type: 'int', min: 1, max: 100, default: 20, wired: true },
+    guidance_scale: { type: 'float', min: 1.0, max: 20.0, step: 0.5, default: 3.5, wired: true },
+    lora_strength: { type: 'float', min: 0.0, max: 2.0, step: 0.1, default: 1.0, wired: true },
+  },
+} as const satisfies ImageCapabilities;
+
+export const mockTraining = { ...aiToolkitTraining, backend: 'mock' } as const satisfies TrainingCapabilities;
+export const mockImage = { ...comfyuiImage, backend: 'mock' } as const satisfies ImageCapabilities;
+
+export type TrainingManifest = typeof aiToolkitTraining;
+export type ImageManifest = typeof comfyuiImage;
+
+/** Manifests by backend name: the registry the server reads to describe the configured backends. */
+export const trainingManifests: Readonly<Record<string, TrainingCapabilities>> = {
+  'ai-toolkit': aiToolkitTraining,
+  mock: mockTraining,
+};
+export const imageManifests: Readonly<Record<string, ImageCapabilities>> = {
+  comfyui: comfyuiImage,
+  mock: mockImage,
+};

@@ -1,0 +1,82 @@
+/**
+ * zod fields whose error sentences are the ones of DESIGN §5, for request fields that are not
+ * backend parameters (count, seed, ids). Built on the same checkParam as manifest parameters.
+ */
+import { z } from 'zod';
+import type { ParameterSchema, ParamValue } from './capabilities.js';
+import { checkParam } from './param-check.js';
+
+function checked(key: string, value: unknown, schema: ParameterSchema, ctx: z.RefinementCtx): unknown {
+  const message = checkParam(key, value, schema, 'isengard');
+  if (message) ctx.addIssue({ code: 'custom', message });
+  return value;
+}
+
+/** A field checked like a parameter; absent → its default (or "is required" when it has none). */
+export function paramField<const P extends ParameterSchema>(key: string, schema: P) {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) {
+      if (schema.default !== undefined) return schema.default as ParamValue<P>;
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
+      return z.NEVER;
+    }
+    return checked(key, value, schema, ctx) as ParamValue<P>;
+  }) as unknown as z.ZodType<ParamValue<P>, ParamValue<P> | undefined>;
+}
+
+/** Like paramField but absent stays absent (e.g. `seed`: random when absent). */
+export function optionalParamField<const P extends ParameterSchema>(key: string, schema: P) {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined || value === null) return undefined;
+    return checked(key, value, schema, ctx) as ParamValue<P>;
+  }) as unknown as z.ZodType<ParamValue<P> | undefined, ParamValue<P> | undefined>;
+}
+
+/** A required id string matching `pattern`. */
+export function idField(key: string, pattern: RegExp) {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
+      return z.NEVER;
+    }
+    if (typeof value !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must be a string` });
+      return z.NEVER;
+    }
+    if (!pattern.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is not a valid id` });
+      return z.NEVER;
+    }
+    return value;
+  }) as unknown as z.ZodType<string, string>;
+}
+
+/** A required or optional trimmed text of bounded length. */
+export function textField(key: string, opts: { min?: number; max: number; optional?: boolean; pattern?: RegExp; patternMessage?: string }) {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined || value === null) {
+      if (opts.optional) return undefined;
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
+      return z.NEVER;
+    }
+    if (typeof value !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must be a string` });
+      return z.NEVER;
+    }
+    const text = value.trim();
+    const min = opts.min ?? 0;
+    if (text.length < min) {
+      ctx.addIssue({ code: 'custom', message: min <= 1 ? `Parameter '${key}' must not be empty` : `Parameter '${key}' must be at least ${min} characters` });
+      return z.NEVER;
+    }
+    if (text.length > opts.max) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must be at most ${opts.max} characters` });
+      return z.NEVER;
+    }
+    if (opts.pattern && !opts.pattern.test(text)) {
+      ctx.addIssue({ code: 'custom', message: opts.patternMessage ?? `Parameter '${key}' has an invalid format` });
+      return z.NEVER;
+    }
+    return text;
+  }) as unknown as z.ZodType<string, string>;
+}

@@ -1,0 +1,85 @@
+/**
+ * The contract between the job processor and a backend. A backend is one folder under
+ * backends/<kind>/<name>/ exporting a factory, plus one line in registry.ts.
+ *
+ * Handlers are like BullMQ processors: they get the job input and a context with an AbortSignal,
+ * a job logger and a progress callback; they honour the signal and throw NonRetryableError for
+ * failures that must not be retried (bad config, missing model, trainer exit code).
+ */
+import type { ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { JobOutput, ProgressUpdate } from '../../shared/jobs.js';
+import type { JobLogger } from '../../shared/node/job-logger.js';
+import type { Config } from '../../shared/node/config.js';
+import type { Logger } from 'pino';
+
+export interface JobContext {
+  jobId: string;
+  signal: AbortSignal;
+  /** Per-job JSONL log (mirrored to pino). */
+  logger: JobLogger;
+  /** Throttled by the processor (≤ 4 writes/s); call as often as you like. */
+  progress(update: ProgressUpdate): void;
+  /** Records an output whose file already sits in `outputsDir` under `output.name`. */
+  addOutput(output: JobOutput): Promise<void>;
+  /** VOLUME_ROOT/outputs/{jobId}: every file the files route may serve lives here, flat. */
+  outputsDir: string;
+}
+
+export interface GenerationInput {
+  /** Effective image config: prompt, model_variant, seed (always set), parameters, toggles. */
+  config: Record<string, unknown> & { prompt: string; model_variant: string; seed: number };
+  count: number;
+  /** Present when the request named a LoRA: absolute path of its .safetensors under VOLUME_ROOT/loras. */
+  lora?: { id: string; path: string; trigger_word: string };
+}
+
+export interface TrainingInput {
+  config: Record<string, unknown>;
+  character: { id: string; name: string; trigger_word: string };
+  /** Snapshot of the dataset (images + .txt captions) taken when the job was created. */
+  datasetDir: string;
+  /** VOLUME_ROOT/training/{jobId}: the backend's scratch and trainer output folder. */
+  workDir: string;
+}
+
+export interface TrainingResult {
+  /** Absolute path of the final LoRA .safetensors; the processor registers it. */
+  loraPath: string;
+  steps: number;
+}
+
+export interface ImageBackend {
+  readonly name: string;
+  readonly capabilities: ImageCapabilities;
+  /** Start-up check (workflows valid, server reachable…); throws with a clear message. */
+  init?(logger: Logger): Promise<void>;
+  generate(input: GenerationInput, ctx: JobContext): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface TrainingBackend {
+  readonly name: string;
+  readonly capabilities: TrainingCapabilities;
+  init?(logger: Logger): Promise<void>;
+  train(input: TrainingInput, ctx: JobContext): Promise<TrainingResult>;
+  close?(): Promise<void>;
+}
+
+export type ImageBackendFactory = (config: Config) => ImageBackend;
+export type TrainingBackendFactory = (config: Config) => TrainingBackend;
+
+/** A failure retrying cannot fix; the processor marks the job failed at once. */
+export class NonRetryableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** Thrown (or rethrown) by handlers when the AbortSignal fired. */
+export class JobCancelledError extends Error {
+  constructor(message = 'Job cancelled') {
+    super(message);
+    this.name = 'JobCancelledError';
+  }
+}
