@@ -62,7 +62,7 @@ function parameterDefaults(parameters: ParameterMap): Record<string, unknown> {
 }
 
 function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>) {
-  return z.unknown().transform((raw, ctx) => {
+  return z.unknown().optional().transform((raw, ctx) => {
     const input = raw === undefined || raw === null ? {} : raw;
     if (!isPlainObject(input)) {
       ctx.addIssue({ code: 'custom', message: `Parameter '${name}' must be an object` });

@@ -52,6 +52,8 @@ export const jobRecordSchema = z.object({
   error: z.string().optional(),
   outputs: z.array(jobOutputSchema),
   attempts: z.number(),
+  /** Incremented on every stored change, so watchers can drop stale pub/sub messages. */
+  rev: z.number(),
   /** Set when someone asked to cancel: who (correlation id) and when. */
   cancel_requested_at: z.string().optional(),
   cancelled_by: z.string().optional(),

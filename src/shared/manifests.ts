@@ -58,11 +58,5 @@ export type TrainingManifest = typeof aiToolkitTraining;
 export type ImageManifest = typeof comfyuiImage;
 
 /** Manifests by backend name: the registry the server reads to describe the configured backends. */
-export const trainingManifests: Readonly<Record<string, TrainingCapabilities>> = {
-  'ai-toolkit': aiToolkitTraining,
-  mock: mockTraining,
-};
-export const imageManifests: Readonly<Record<string, ImageCapabilities>> = {
-  comfyui: comfyuiImage,
-  mock: mockImage,
-};
+export const trainingManifests = { 'ai-toolkit': aiToolkitTraining, mock: mockTraining } as const;
+export const imageManifests = { comfyui: comfyuiImage, mock: mockImage } as const;

@@ -14,7 +14,7 @@ function checked(key: string, value: unknown, schema: ParameterSchema, ctx: z.Re
 
 /** A field checked like a parameter; absent → its default (or "is required" when it has none). */
 export function paramField<const P extends ParameterSchema>(key: string, schema: P) {
-  return z.unknown().transform((value, ctx) => {
+  return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined) {
       if (schema.default !== undefined) return schema.default as ParamValue<P>;
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
@@ -26,7 +26,7 @@ export function paramField<const P extends ParameterSchema>(key: string, schema:
 
 /** Like paramField but absent stays absent (e.g. `seed`: random when absent). */
 export function optionalParamField<const P extends ParameterSchema>(key: string, schema: P) {
-  return z.unknown().transform((value, ctx) => {
+  return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined || value === null) return undefined;
     return checked(key, value, schema, ctx) as ParamValue<P>;
   }) as unknown as z.ZodType<ParamValue<P> | undefined, ParamValue<P> | undefined>;
@@ -34,7 +34,7 @@ export function optionalParamField<const P extends ParameterSchema>(key: string,
 
 /** A required id string matching `pattern`. */
 export function idField(key: string, pattern: RegExp) {
-  return z.unknown().transform((value, ctx) => {
+  return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined) {
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
       return z.NEVER;
@@ -51,11 +51,10 @@ export function idField(key: string, pattern: RegExp) {
   }) as unknown as z.ZodType<string, string>;
 }
 
-/** A required or optional trimmed text of bounded length. */
-export function textField(key: string, opts: { min?: number; max: number; optional?: boolean; pattern?: RegExp; patternMessage?: string }) {
-  return z.unknown().transform((value, ctx) => {
+/** A required trimmed text of bounded length (`.optional()` makes absence fine). */
+export function textField(key: string, opts: { min?: number; max: number; pattern?: RegExp; patternMessage?: string }) {
+  return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined || value === null) {
-      if (opts.optional) return undefined;
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
       return z.NEVER;
     }

@@ -1,0 +1,87 @@
+/**
+ * Builds a complete API server (services, router, HTTP handler) from a config, without
+ * listening: main.ts and the integration tests share it.
+ */
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { JOB_TYPES, type JobType } from '../shared/jobs.js';
+import type { Config } from '../shared/node/config.js';
+import { createQueue } from '../shared/node/queues.js';
+import { createRedis, createSubscriber } from '../shared/node/redis.js';
+import { createServices, type Services } from './services/index.js';
+import { createAppRouter, type AppRouter } from './routers/index.js';
+import { createRequestHandler, isStreaming } from './http/app.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Repo root from src/server (tsx) or dist/server (built). */
+export const REPO_ROOT = path.resolve(here, '..', '..');
+
+export function readVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export interface ApiServer {
+  server: http.Server;
+  services: Services;
+  router: AppRouter;
+  /** Stops accepting, lets in-flight requests finish (≤ timeoutMs), ends streams, closes connections. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export function createApiServer(config: Config, logger: Logger, opts: { clientDir?: string } = {}): ApiServer {
+  const redis = createRedis(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const subscriber = createSubscriber(config.REDIS_URL);
+  subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
+  const queues = Object.fromEntries(
+    JOB_TYPES.map((t) => {
+      const q = createQueue(t, config.REDIS_URL, { isWorker: false });
+      q.on('error', (err) => logger.warn({ err: err.message, queue: t }, 'queue connection error'));
+      return [t, q];
+    }),
+  ) as Record<JobType, ReturnType<typeof createQueue>>;
+  const services = createServices({ config, version: readVersion(), redis, subscriber, queues, logger });
+  const router = createAppRouter(services.manifests);
+  const handler = createRequestHandler({
+    services,
+    router,
+    clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'),
+    logger,
+  });
+  let inflight = 0;
+  let onIdle: (() => void) | null = null;
+  const server = http.createServer((req, res) => {
+    if (isStreaming(req)) return handler(req, res);
+    inflight++;
+    res.on('close', () => {
+      inflight--;
+      if (inflight === 0) onIdle?.();
+    });
+    handler(req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 0; // uploads and log follows may legitimately take long
+
+  async function close(timeoutMs = 8000): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (inflight > 0) {
+      await new Promise<void>((resolve) => {
+        onIdle = resolve;
+        setTimeout(resolve, timeoutMs).unref();
+      });
+    }
+    server.closeAllConnections();
+    await closed;
+    await services.close();
+    await Promise.all(Object.values(queues).map((q) => q.close(1000).catch(() => undefined)));
+    subscriber.disconnect();
+    redis.disconnect();
+  }
+
+  return { server, services, router, close };
+}

@@ -1,0 +1,49 @@
+/** Job outputs and dataset images, by validated name only; paths never leave VOLUME_ROOT. */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IMAGE_NAME_PATTERN } from '../../shared/characters.js';
+import { LOG_ID_PATTERN, OUTPUT_NAME_PATTERN } from '../../shared/jobs.js';
+import type { Services } from '../services/index.js';
+import { sendJson } from './respond.js';
+import { sendFile } from './send-file.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.safetensors': 'application/octet-stream',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+async function serve(req: IncomingMessage, res: ServerResponse, file: string, name: string, download: boolean): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fsp.stat(file);
+    if (!stat.isFile()) throw new Error('not a file');
+  } catch {
+    return sendJson(res, 404, { error: 'File not found' });
+  }
+  const type = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+  await sendFile(req, res, file, {
+    'Content-Type': type,
+    'Cache-Control': 'private, max-age=3600',
+    'X-Content-Type-Options': 'nosniff',
+    ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${name}"` } : {}),
+  }, stat);
+}
+
+export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
+  if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
+  if (!OUTPUT_NAME_PATTERN.test(name) || name.includes('..')) return sendJson(res, 400, { error: 'Invalid file name' });
+  await serve(req, res, services.paths.outputFile(jobId, name), name, url.searchParams.get('download') === '1');
+}
+
+export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string): Promise<void> {
+  if (!/^char-[0-9a-f]{12}$/.test(id)) return sendJson(res, 400, { error: 'Invalid character ID format' });
+  if (!IMAGE_NAME_PATTERN.test(name)) return sendJson(res, 400, { error: 'Invalid image name' });
+  await serve(req, res, path.join(services.characterStore.imagesDir(id), name), name, false);
+}

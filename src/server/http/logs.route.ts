@@ -1,0 +1,83 @@
+/**
+ * GET|HEAD /api/jobs/:jobId/logs (DESIGN §7): the job's JSONL streamed from disk, Range → 206,
+ * `?follow=1` keeps streaming appended lines until the job is terminal.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isTerminal, LOG_ID_PATTERN } from '../../shared/jobs.js';
+import type { Services } from '../services/index.js';
+import { sendJson } from './respond.js';
+import { sendFile } from './send-file.js';
+
+const FOLLOW_POLL_MS = 250;
+
+export async function logsRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, url: URL): Promise<void> {
+  if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
+  const file = services.paths.jobLog(jobId);
+  let stat: fs.Stats;
+  try {
+    stat = await fsp.stat(file);
+  } catch {
+    return sendJson(res, 404, { error: 'Log file not found' });
+  }
+  const headers = {
+    'Content-Type': 'application/x-ndjson',
+    'Content-Disposition': `attachment; filename="${jobId}.jsonl"`,
+    'Cache-Control': 'no-store',
+  };
+  const follow = url.searchParams.get('follow');
+  if (follow === '1' || follow === 'true') {
+    if (req.method === 'HEAD') {
+      res.writeHead(200, headers);
+      return void res.end();
+    }
+    return follow_(req, res, services, jobId, file, headers);
+  }
+  await sendFile(req, res, file, headers, stat);
+}
+
+/** Tails the file: sends what is there, then what is appended, until the job is terminal. */
+async function follow_(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Services,
+  jobId: string,
+  file: string,
+  headers: Record<string, string>,
+): Promise<void> {
+  res.writeHead(200, { ...headers, 'X-Accel-Buffering': 'no' });
+  let closed = false;
+  req.on('close', () => (closed = true));
+  const handle = await fsp.open(file, 'r');
+  const buffer = Buffer.alloc(64 * 1024);
+  let position = 0;
+  let carry = Buffer.alloc(0);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead > 0) {
+        position += bytesRead;
+        // Only whole lines go out, so a reader never sees half a record.
+        const chunk = Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
+        const lastNewline = chunk.lastIndexOf(0x0a);
+        carry = chunk.subarray(lastNewline + 1);
+        if (lastNewline >= 0 && !res.write(chunk.subarray(0, lastNewline + 1))) {
+          await new Promise((resolve) => res.once('drain', resolve));
+        }
+        continue;
+      }
+      if (closed) return;
+      const record = await services.store.get(jobId).catch(() => undefined);
+      if (!record || isTerminal(record.status)) {
+        // The final lines may have landed between our last read and the terminal status.
+        if ((await handle.stat()).size > position) continue;
+        if (carry.length) res.write(carry);
+        return void res.end();
+      }
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+    }
+  } finally {
+    await handle.close();
+  }
+}

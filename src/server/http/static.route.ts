@@ -1,0 +1,46 @@
+/** The built SPA from dist/client; unknown non-file paths get index.html (client routes). */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from './respond.js';
+import { sendFile } from './send-file.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export function createStaticRoute(clientDir: string) {
+  const root = path.resolve(clientDir);
+  return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'Method not allowed' });
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return sendJson(res, 400, { error: 'Invalid path' });
+    }
+    const candidate = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
+    const inside = candidate.startsWith(root + path.sep);
+    let file = path.join(root, 'index.html');
+    let stat: fs.Stats | null = null;
+    if (inside) stat = await fsp.stat(candidate).catch(() => null);
+    if (stat?.isFile()) file = candidate;
+    else if (path.extname(decoded) && !decoded.endsWith('.html')) return sendJson(res, 404, { error: 'Not found' });
+    stat = await fsp.stat(file).catch(() => null);
+    if (!stat) return sendJson(res, 404, { error: 'The web app is not built; run ./start.sh' });
+    const hashed = file.includes(`${path.sep}assets${path.sep}`);
+    await sendFile(req, res, file, {
+      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    }, stat);
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * POST /api/characters/:id/images (DESIGN §9): streaming multipart. Each file is streamed to a
+ * temp file under the character folder (size-capped), judged by content, then renamed to a
+ * generated name. Client file names never reach the disk.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import busboy from 'busboy';
+import { AppError } from '../../shared/errors.js';
+import { CHARACTER_ID_PATTERN, UPLOAD_LIMITS, type CharacterImage } from '../../shared/characters.js';
+import type { Services } from '../services/index.js';
+import { judgeImage } from '../services/image-intake.js';
+import { sendJson } from './respond.js';
+
+const EXT = { jpeg: 'jpg', png: 'png', webp: 'webp' } as const;
+
+export interface UploadResult {
+  uploaded: CharacterImage[];
+  rejected: { filename: string; reason: string }[];
+}
+
+/** Display-safe version of a client file name for the rejection list (never used as a path). */
+const displayName = (name: string | undefined) => (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || '(unnamed)';
+
+export async function uploadRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string): Promise<void> {
+  if (!CHARACTER_ID_PATTERN.test(id)) throw AppError.badParam('id', "Parameter 'id' is not a valid id");
+  const character = await services.characterStore.require(id);
+  if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
+    throw AppError.badParam('images', "Parameter 'images' must be sent as multipart/form-data");
+  }
+  const imagesDir = services.characterStore.imagesDir(id);
+  const tmpDir = path.join(services.paths.characterDir(id), '.incoming');
+  await fsp.mkdir(imagesDir, { recursive: true });
+  await fsp.mkdir(tmpDir, { recursive: true });
+
+  const result: UploadResult = { uploaded: [], rejected: [] };
+  const pending: Promise<void>[] = [];
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: req.headers, limits: { fileSize: UPLOAD_LIMITS.maxBytes, files: UPLOAD_LIMITS.maxFiles, fields: 20, fieldSize: 4096 } });
+  } catch {
+    throw AppError.badParam('images', "Parameter 'images' must be sent as multipart/form-data with a boundary");
+  }
+  bb.on('file', (_field, stream, info) => {
+    const filename = displayName(info.filename);
+    const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
+    let bytes = 0;
+    stream.on('data', (c: Buffer) => (bytes += c.length));
+    pending.push(
+      (async () => {
+        try {
+          await pipeline(stream, fs.createWriteStream(tmp));
+          const verdict = await judgeImage(tmp, bytes, stream.truncated === true);
+          if (!verdict.ok) return void result.rejected.push({ filename, reason: verdict.reason });
+          const name = `img-${randomBytes(6).toString('hex')}.${EXT[verdict.format]}`;
+          await fsp.rename(tmp, path.join(imagesDir, name));
+          result.uploaded.push({ name, width: verdict.width, height: verdict.height, caption: character.trigger_word });
+        } catch (err) {
+          result.rejected.push({ filename, reason: `Could not store the file: ${(err as Error).message}` });
+        } finally {
+          await fsp.rm(tmp, { force: true });
+        }
+      })(),
+    );
+  });
+  bb.on('filesLimit', () => result.rejected.push({ filename: '(more files)', reason: `At most ${UPLOAD_LIMITS.maxFiles} files per upload` }));
+  const finished = new Promise<void>((resolve, reject) => {
+    bb.on('close', resolve);
+    bb.on('error', reject);
+  });
+  req.pipe(bb);
+  try {
+    await finished;
+  } catch (err) {
+    await Promise.allSettled(pending);
+    throw AppError.badParam('images', `Parameter 'images' is not a valid multipart body: ${(err as Error).message}`);
+  }
+  await Promise.allSettled(pending);
+  if (result.uploaded.length === 0 && result.rejected.length === 0) throw AppError.badParam('images', "Parameter 'images' holds no files");
+  if (result.uploaded.length > 0) {
+    for (const image of result.uploaded) await services.characterStore.writeCaption(id, image.name, image.caption);
+    await services.characterStore.mutate(id, (c) => ({ ...c, images: [...c.images, ...result.uploaded], updated_at: new Date().toISOString() }));
+  }
+  sendJson(res, 200, result);
+}

@@ -1,0 +1,76 @@
+/**
+ * Procedure inputs, built once from the active manifests. Config schemas come from
+ * capabilitiesToZod; every other field uses the same sentence style (DESIGN §5).
+ */
+import { z } from 'zod';
+import { capabilitiesToZod } from '../shared/capabilities-to-zod.js';
+import {
+  CAPTION_MAX,
+  CHARACTER_ID_PATTERN,
+  DESCRIPTION_MAX,
+  IMAGE_NAME_PATTERN,
+  LORA_ID_PATTERN,
+  NAME_MAX,
+  TRIGGER_WORD_PATTERN,
+} from '../shared/characters.js';
+import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
+import { idField, optionalParamField, paramField, textField } from '../shared/param-fields.js';
+import type { ActiveManifests } from './manifests.js';
+
+const request = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "Parameter 'input' must be a JSON object" });
+
+export const MAX_IMAGES_PER_JOB = 4;
+
+const triggerWord = () =>
+  textField('trigger_word', {
+    min: 2,
+    max: 32,
+    pattern: TRIGGER_WORD_PATTERN,
+    patternMessage: "Parameter 'trigger_word' must be 2-32 lowercase letters, digits or underscores, starting with a letter",
+  });
+
+const listFields = {
+  status: optionalParamField('status', { type: 'enum', options: JOB_STATUSES, wired: true }),
+  character_id: idField('character_id', CHARACTER_ID_PATTERN).optional(),
+  limit: paramField('limit', { type: 'int', min: 1, max: 100, default: 20, wired: true }),
+  cursor: optionalParamField('cursor', { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, wired: true }),
+};
+
+export function buildInputs(manifests: ActiveManifests) {
+  return {
+    trainingStart: request({
+      character_id: idField('character_id', CHARACTER_ID_PATTERN),
+      config: capabilitiesToZod(manifests.training),
+    }),
+    generationStart: request({
+      config: capabilitiesToZod(manifests.image),
+      lora_id: idField('lora_id', LORA_ID_PATTERN).optional(),
+      count: paramField('count', { type: 'int', min: 1, max: MAX_IMAGES_PER_JOB, default: 1, wired: true }),
+    }),
+    jobId: request({ id: idField('id', JOB_ID_PATTERN) }),
+    watchJob: request({ jobId: idField('jobId', JOB_ID_PATTERN) }),
+    jobList: request({ ...listFields, type: optionalParamField('type', { type: 'enum', options: JOB_TYPES, wired: true }) }),
+    typedJobList: request(listFields),
+    characterId: request({ id: idField('id', CHARACTER_ID_PATTERN) }),
+    characterCreate: request({
+      name: textField('name', { min: 1, max: NAME_MAX }),
+      trigger_word: triggerWord(),
+      description: textField('description', { max: DESCRIPTION_MAX }).optional(),
+    }),
+    characterUpdate: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      name: textField('name', { min: 1, max: NAME_MAX }).optional(),
+      trigger_word: triggerWord().optional(),
+      description: textField('description', { max: DESCRIPTION_MAX }).optional(),
+    }),
+    setCaption: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      image: idField('image', IMAGE_NAME_PATTERN),
+      caption: textField('caption', { max: CAPTION_MAX }),
+    }),
+    imageRef: request({ id: idField('id', CHARACTER_ID_PATTERN), image: idField('image', IMAGE_NAME_PATTERN) }),
+    loraId: request({ id: idField('id', LORA_ID_PATTERN) }),
+    loraList: request({ character_id: idField('character_id', CHARACTER_ID_PATTERN).optional() }).optional(),
+  };
+}
+export type Inputs = ReturnType<typeof buildInputs>;

@@ -1,0 +1,8 @@
+/** The manifests of the backends this deployment runs (DESIGN §3 backend selection). */
+import { imageManifests, trainingManifests } from '../shared/manifests.js';
+import type { Config } from '../shared/node/config.js';
+
+export function activeManifests(config: Pick<Config, 'TRAINING_BACKEND' | 'IMAGE_BACKEND'>) {
+  return { training: trainingManifests[config.TRAINING_BACKEND], image: imageManifests[config.IMAGE_BACKEND] };
+}
+export type ActiveManifests = ReturnType<typeof activeManifests>;

@@ -1,0 +1,13 @@
+import type { Inputs } from '../inputs.js';
+import { publicProcedure, router } from '../trpc.js';
+
+export const charactersRouter = (inputs: Inputs) =>
+  router({
+    list: publicProcedure.query(({ ctx }) => ctx.services.characters.list()),
+    get: publicProcedure.input(inputs.characterId).query(({ ctx, input }) => ctx.services.characters.get(input.id)),
+    create: publicProcedure.input(inputs.characterCreate).mutation(({ ctx, input }) => ctx.services.characters.create(input)),
+    update: publicProcedure.input(inputs.characterUpdate).mutation(({ ctx, input }) => ctx.services.characters.update(input)),
+    delete: publicProcedure.input(inputs.characterId).mutation(({ ctx, input }) => ctx.services.characters.delete(input.id)),
+    setCaption: publicProcedure.input(inputs.setCaption).mutation(({ ctx, input }) => ctx.services.characters.setCaption(input)),
+    deleteImage: publicProcedure.input(inputs.imageRef).mutation(({ ctx, input }) => ctx.services.characters.deleteImage(input)),
+  });

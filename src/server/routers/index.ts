@@ -1,0 +1,24 @@
+/** The app router. Inputs are built from the active manifests, so validation follows the backend. */
+import type { ActiveManifests } from '../manifests.js';
+import { buildInputs } from '../inputs.js';
+import { router } from '../trpc.js';
+import { charactersRouter } from './characters.router.js';
+import { generationRouter } from './generation.router.js';
+import { jobsRouter } from './jobs.router.js';
+import { lorasRouter } from './loras.router.js';
+import { systemRouter } from './system.router.js';
+import { trainingRouter } from './training.router.js';
+
+export function createAppRouter(manifests: ActiveManifests) {
+  const inputs = buildInputs(manifests);
+  return router({
+    system: systemRouter,
+    characters: charactersRouter(inputs),
+    training: trainingRouter(inputs),
+    generation: generationRouter(inputs),
+    jobs: jobsRouter(inputs),
+    loras: lorasRouter(inputs),
+  });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;

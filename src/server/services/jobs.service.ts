@@ -1,0 +1,156 @@
+/**
+ * Jobs: create (record + job.queued + enqueue), read, list, cancel, watch. The record is the
+ * truth; bee-queue only carries {id, correlation_id} to a worker.
+ */
+import { randomBytes } from 'node:crypto';
+import type BeeQueue from 'bee-queue';
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+import { isTerminal, type JobPage, type JobRecord, type JobStatus, type JobType } from '../../shared/jobs.js';
+import { getCorrelationId, newCorrelationId } from '../../shared/node/correlation.js';
+import { JobLogger } from '../../shared/node/job-logger.js';
+import type { JobStore } from '../../shared/node/job-store.js';
+import { JobEvents } from '../../shared/node/job-events.js';
+import { enqueue, type QueuePayload } from '../../shared/node/queues.js';
+import type { VolumePaths } from '../../shared/node/volume.js';
+import type { Redis } from 'ioredis';
+import { withRedis } from '../../shared/node/redis.js';
+
+export interface NewJob {
+  id?: string;
+  type: JobType;
+  config: Record<string, unknown>;
+  character_id?: string;
+  lora_id?: string;
+  count?: number;
+}
+
+const now = () => new Date().toISOString();
+
+export class JobsService {
+  constructor(
+    private readonly deps: {
+      store: JobStore;
+      events: JobEvents;
+      queues: Record<JobType, BeeQueue<QueuePayload>>;
+      paths: VolumePaths;
+      redis: Redis;
+      logger: Logger;
+    },
+  ) {}
+
+  static newId(type: JobType): string {
+    return `${type}-${randomBytes(6).toString('hex')}`;
+  }
+
+  jobLogger(id: string): JobLogger {
+    return new JobLogger({ jobId: id, service: 'api', logPath: this.deps.paths.jobLog(id), logger: this.deps.logger });
+  }
+
+  async create(job: NewJob): Promise<JobRecord> {
+    const id = job.id ?? JobsService.newId(job.type);
+    const correlation_id = getCorrelationId() ?? newCorrelationId();
+    const record: JobRecord = {
+      id,
+      type: job.type,
+      status: 'queued',
+      correlation_id,
+      config: job.config,
+      ...(job.character_id ? { character_id: job.character_id } : {}),
+      ...(job.lora_id ? { lora_id: job.lora_id } : {}),
+      ...(job.count !== undefined ? { count: job.count } : {}),
+      created_at: now(),
+      progress: 0,
+      outputs: [],
+      attempts: 0,
+      rev: 0,
+    };
+    await this.deps.store.create(record);
+    const log = this.jobLogger(id);
+    try {
+      log.info(`Job queued`, 'job.queued', { job_type: job.type, config: job.config, character_id: job.character_id, lora_id: job.lora_id, count: job.count });
+      await enqueue(this.deps.queues[job.type], { id, correlation_id });
+    } catch (err) {
+      const error = `Could not enqueue the job: ${err instanceof Error ? err.message : String(err)}`;
+      await this.deps.store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() })).catch(() => undefined);
+      log.error(error, 'job.failed');
+      throw new AppError('SERVICE_UNAVAILABLE', 'Job queue is unavailable; nothing was started', { cause: err });
+    } finally {
+      log.close();
+    }
+    return record;
+  }
+
+  async get(id: string, type?: JobType): Promise<JobRecord> {
+    const record = await this.deps.store.require(id);
+    if (type && record.type !== type) throw AppError.notFound(`Job '${id}' not found`);
+    return record;
+  }
+
+  list(opts: { type?: JobType; status?: JobStatus; characterId?: string; limit?: number; cursor?: number | null }): Promise<JobPage> {
+    return this.deps.store.list(opts);
+  }
+
+  /**
+   * Queued → cancelled at once and removed from the queue; running → the worker is told (pub/sub,
+   * with the record flag as backstop) and records `cancelled` when the backend has stopped.
+   */
+  async cancel(id: string, type?: JobType): Promise<JobRecord> {
+    const current = await this.get(id, type);
+    if (isTerminal(current.status)) throw new AppError('CONFLICT', `Job '${id}' is already ${current.status}`);
+    const by = getCorrelationId() ?? 'unknown';
+    const at = now();
+    const updated = await this.deps.store.update(id, (r) =>
+      r.status === 'queued'
+        ? { ...r, status: 'cancelled', cancel_requested_at: at, cancelled_by: by, finished_at: at, message: 'Cancelled before it started' }
+        : { ...r, cancel_requested_at: at, cancelled_by: by, message: 'Cancelling…' },
+    );
+    if (!updated) throw AppError.notFound(`Job '${id}' not found`);
+    if (updated.status === 'cancelled' && updated.cancelled_by === by) {
+      await this.deps.queues[updated.type].removeJob(id).catch(() => undefined);
+      const log = this.jobLogger(id);
+      log.warning('Job cancelled before it started', 'job.cancelled', { cancelled_by: by });
+      log.close();
+    } else if (!isTerminal(updated.status)) {
+      await withRedis(() => JobEvents.publishCancel(this.deps.redis, { id, by }));
+    }
+    return updated;
+  }
+
+  /** Current record first, then every change, ending after a terminal status. */
+  async *watch(id: string, signal?: AbortSignal): AsyncGenerator<JobRecord> {
+    const pending: JobRecord[] = [];
+    let wake: (() => void) | null = null;
+    const off = this.deps.events.onJob(id, (record) => {
+      pending.push(record);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      await this.deps.events.whenReady();
+      let last = await this.deps.store.require(id);
+      yield last;
+      while (!isTerminal(last.status) && !signal?.aborted) {
+        if (pending.length === 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            // Backstop for a pub/sub message lost during a Redis reconnect.
+            timer = setTimeout(resolve, 5000);
+          });
+          clearTimeout(timer);
+          wake = null;
+          if (pending.length === 0) pending.push((await this.deps.store.get(id)) ?? last);
+        }
+        const next = pending.shift()!;
+        if (next.rev <= last.rev) continue;
+        last = next;
+        yield last;
+      }
+    } finally {
+      off();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** tRPC instance: one error formatter, one error-mapping middleware, rate limits on mutations. */
+import { initTRPC } from '@trpc/server';
+import type { Context } from './context.js';
+import { toAppError, toTRPCError } from './error-mapping.js';
+
+const t = initTRPC.context<Context>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const app = toAppError(error);
+    return {
+      ...shape,
+      message: app.message,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, issues: app.issues },
+    };
+  },
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
+  },
+});
+
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+const rateLimited = t.middleware(async ({ ctx, type, path, next }) => {
+  if (type === 'mutation') await ctx.services.rateLimiter.hit(ctx.clientId, path);
+  return next();
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(mapErrors).use(rateLimited);

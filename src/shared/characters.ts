@@ -1,0 +1,47 @@
+/** Character and LoRA vocabulary (DESIGN §9). */
+export const CHARACTER_ID_PATTERN = /^char-[0-9a-f]{12}$/;
+export const LORA_ID_PATTERN = /^lora-[0-9a-f]{12}$/;
+export const TRIGGER_WORD_PATTERN = /^[a-z][a-z0-9_]{1,31}$/;
+export const IMAGE_NAME_PATTERN = /^img-[0-9a-f]{12}\.(jpg|png|webp)$/;
+export const NAME_MAX = 100;
+export const DESCRIPTION_MAX = 2000;
+export const CAPTION_MAX = 2000;
+
+export interface CharacterImage {
+  name: string;
+  width: number;
+  height: number;
+  caption: string;
+}
+
+export interface Character {
+  id: string;
+  name: string;
+  trigger_word: string;
+  description?: string;
+  created_at: string;
+  updated_at?: string;
+  images: CharacterImage[];
+}
+
+export interface Lora {
+  id: string;
+  character_id: string;
+  job_id: string;
+  trigger_word: string;
+  steps: number;
+  lora_rank: number;
+  created_at: string;
+  /** File size in bytes. */
+  size?: number;
+  character_name?: string;
+}
+
+/** Upload limits (DESIGN §9) plus a pixel cap against decompression bombs. */
+export const UPLOAD_LIMITS = {
+  maxBytes: 25 * 1024 * 1024,
+  minShortSide: 256,
+  maxPixels: 50_000_000,
+  maxFiles: 100,
+  formats: ['jpeg', 'png', 'webp'] as const,
+};

@@ -1,0 +1,85 @@
+/**
+ * Characters on the shared volume: `characters/{id}/character.json` plus `images/{name}` with a
+ * caption `images/{basename}.txt` beside each (ai-toolkit `caption_ext: txt`).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import type { Character } from '../characters.js';
+import { readJson, writeFileAtomic } from './atomic-write.js';
+import type { VolumePaths } from './volume.js';
+
+export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
+
+export class CharacterStore {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly paths: VolumePaths) {}
+
+  /** Read-modify-write of one character, serialised per id so concurrent edits don't lose each other. */
+  async mutate(id: string, fn: (current: Character) => Promise<Character> | Character): Promise<Character> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const next = await fn(await this.require(id));
+      await this.save(next);
+      return next;
+    });
+    const settled = run.catch(() => undefined);
+    this.locks.set(id, settled);
+    void settled.then(() => this.locks.get(id) === settled && this.locks.delete(id));
+    return run;
+  }
+
+  private file(id: string): string {
+    return path.join(this.paths.characterDir(id), 'character.json');
+  }
+
+  imagesDir(id: string): string {
+    return path.join(this.paths.characterDir(id), 'images');
+  }
+
+  async get(id: string): Promise<Character | null> {
+    return readJson<Character>(this.file(id));
+  }
+
+  async require(id: string): Promise<Character> {
+    const c = await this.get(id);
+    if (!c) throw AppError.notFound(`Character '${id}' not found`);
+    return c;
+  }
+
+  async list(): Promise<Character[]> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.paths.charactersDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const all = await Promise.all(entries.filter((e) => e.startsWith('char-')).map((e) => this.get(e).catch(() => null)));
+    return all.filter((c): c is Character => c !== null).sort((a, b) => b.created_at.localeCompare(a.created_at));
+  }
+
+  async save(character: Character): Promise<void> {
+    await writeFileAtomic(this.file(character.id), JSON.stringify(character, null, 2));
+  }
+
+  async writeCaption(id: string, imageName: string, caption: string): Promise<void> {
+    await writeFileAtomic(path.join(this.imagesDir(id), captionFileName(imageName)), caption);
+  }
+
+  async delete(id: string): Promise<void> {
+    await fs.rm(this.paths.characterDir(id), { recursive: true, force: true });
+  }
+
+  /** Copies images + captions into `dest` so later edits don't change a running job. */
+  async snapshotDataset(character: Character, dest: string): Promise<number> {
+    await fs.mkdir(dest, { recursive: true });
+    const src = this.imagesDir(character.id);
+    for (const image of character.images) {
+      await fs.copyFile(path.join(src, image.name), path.join(dest, image.name));
+      await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption);
+    }
+    return character.images.length;
+  }
+}

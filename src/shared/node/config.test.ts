@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.js';
+
+describe('config', () => {
+  it('has the DESIGN §3 defaults', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      ISENGARD_MODE: 'production',
+      TRAINING_BACKEND: 'ai-toolkit',
+      IMAGE_BACKEND: 'comfyui',
+      VOLUME_ROOT: '/runpod-volume/isengard',
+      HOST: '127.0.0.1',
+      PORT: 8000,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      COMFYUI_URL: 'http://127.0.0.1:8188',
+      COMFYUI_DIR: '/comfyui',
+      AI_TOOLKIT_DIR: '/ai-toolkit',
+      AI_TOOLKIT_PYTHON: 'python3',
+      FLUX_MODEL: 'black-forest-labs/FLUX.1-dev',
+      LOG_LEVEL: 'info',
+    });
+    expect(c.ISENGARD_API_TOKEN).toBeUndefined();
+  });
+
+  it('fast-test selects the mocks unless a backend is overridden', () => {
+    expect(parseConfig({ ISENGARD_MODE: 'fast-test' })).toMatchObject({ TRAINING_BACKEND: 'mock', IMAGE_BACKEND: 'mock' });
+    expect(parseConfig({ ISENGARD_MODE: 'fast-test', IMAGE_BACKEND: 'comfyui' })).toMatchObject({ TRAINING_BACKEND: 'mock', IMAGE_BACKEND: 'comfyui' });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ISENGARD_MODE', 'turbo'],
+    ['REDIS_URL', 'http://localhost'],
+    ['COMFYUI_URL', 'not a url'],
+    ['LOG_LEVEL', 'loud'],
+    ['TRAINING_BACKEND', 'kohya'],
+    ['ISENGARD_API_TOKEN', 'short'],
+  ])('rejects %s=%s naming the variable', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}=`));
+  });
+
+  it('a process started with a bad value exits 1 naming it', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/shared/node/config.ts').then(m => m.loadConfigOrExit())"], {
+      env: { ...process.env, PORT: 'nope' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Invalid environment variable PORT="nope"');
+  });
+});

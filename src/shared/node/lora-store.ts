@@ -1,0 +1,63 @@
+/** LoRAs on the shared volume: `loras/{id}.safetensors` + `loras/{id}.json` (DESIGN §9). */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import type { Lora } from '../characters.js';
+import { readJson, writeFileAtomic } from './atomic-write.js';
+import { safeSegment, type VolumePaths } from './volume.js';
+
+export class LoraStore {
+  constructor(private readonly paths: VolumePaths) {}
+
+  filePath(id: string): string {
+    return path.join(this.paths.lorasDir, `${safeSegment('lora_id', id)}.safetensors`);
+  }
+  private metaPath(id: string): string {
+    return path.join(this.paths.lorasDir, `${safeSegment('lora_id', id)}.json`);
+  }
+
+  async get(id: string): Promise<Lora | null> {
+    return readJson<Lora>(this.metaPath(id));
+  }
+
+  async require(id: string): Promise<Lora> {
+    const lora = await this.get(id);
+    if (!lora) throw AppError.notFound(`LoRA '${id}' not found`);
+    return lora;
+  }
+
+  async list(): Promise<Lora[]> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.paths.lorasDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const metas = await Promise.all(
+      entries.filter((e) => e.endsWith('.json')).map((e) => readJson<Lora>(path.join(this.paths.lorasDir, e)).catch(() => null)),
+    );
+    return metas.filter((m): m is Lora => m !== null).sort((a, b) => b.created_at.localeCompare(a.created_at));
+  }
+
+  /** Moves (or copies across devices) the trained file in, then writes the metadata last. */
+  async register(lora: Lora, sourceFile: string): Promise<Lora> {
+    const dest = this.filePath(lora.id);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      await fs.link(sourceFile, dest);
+    } catch {
+      await fs.copyFile(sourceFile, `${dest}.tmp`);
+      await fs.rename(`${dest}.tmp`, dest);
+    }
+    const size = (await fs.stat(dest)).size;
+    const stored = { ...lora, size };
+    await writeFileAtomic(this.metaPath(lora.id), JSON.stringify(stored, null, 2));
+    return stored;
+  }
+
+  async delete(id: string): Promise<void> {
+    await fs.rm(this.metaPath(id), { force: true });
+    await fs.rm(this.filePath(id), { force: true });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Mock image backend (fast-test): same capabilities as ComfyUI, real files. Each image walks
+ * `steps` sampler steps (MOCK_STEP_MS each), renders from its seed with sharp and, with
+ * use_upscale, is resized 2× with Lanczos like the RealESRGAN tail would.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { mockImage } from '../../../../shared/manifests.js';
+import type { Config } from '../../../../shared/node/config.js';
+import { abortableSleep } from '../../abortable-sleep.js';
+import type { GenerationInput, ImageBackend, JobContext } from '../../types.js';
+import { renderSeedImage, upscale2x } from './render.js';
+
+export function createMockImageBackend(config: Config): ImageBackend {
+  const stepMs = config.MOCK_STEP_MS;
+  return {
+    name: 'mock',
+    capabilities: mockImage,
+    async generate(input: GenerationInput, ctx: JobContext): Promise<void> {
+      const { config: c, count } = input;
+      const width = Number(c.width);
+      const height = Number(c.height);
+      const steps = Number(c.steps);
+      const upscale = c.use_upscale === true;
+      await fs.mkdir(ctx.outputsDir, { recursive: true });
+      for (let i = 0; i < count; i++) {
+        const seed = c.seed + i;
+        ctx.logger.info(`Image ${i + 1}/${count} queued`, 'mock.prompt_queued', { index: i, seed, lora: input.lora?.id });
+        for (let step = 1; step <= steps; step++) {
+          await abortableSleep(stepMs, ctx.signal);
+          ctx.progress({
+            progress: (i + step / steps) / count,
+            current_step: step,
+            total_steps: steps,
+            message: `image ${i + 1}/${count}`,
+          });
+        }
+        let png = await renderSeedImage(seed, width, height);
+        let outW = width;
+        let outH = height;
+        if (upscale) {
+          png = await upscale2x(png, width, height);
+          outW = width * 2;
+          outH = height * 2;
+          ctx.logger.info('Upscaled 2x (lanczos3)', 'upscale.applied', { from: [width, height], to: [outW, outH] });
+        }
+        const name = `${ctx.jobId}_${i}.png`;
+        await fs.writeFile(path.join(ctx.outputsDir, name), png);
+        await ctx.addOutput({ name, kind: 'image', width: outW, height: outH, seed });
+        ctx.logger.info(`Image ${i + 1}/${count} saved`, 'mock.image_saved', { name, width: outW, height: outH, seed });
+      }
+    },
+  };
+}

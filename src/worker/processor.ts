@@ -1,0 +1,215 @@
+/**
+ * Runs one queued job: restores its correlation context, moves the record
+ * queued → running → completed | failed | cancelled, hands the backend a context with an
+ * AbortSignal, a JobLogger and a throttled progress callback, and records every outcome in the
+ * record and the job's log. Never throws for a job failure: the record is the truth.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isTerminal, type JobOutput, type JobRecord, type JobType } from '../shared/jobs.js';
+import { runWithCorrelation } from '../shared/node/correlation.js';
+import { JobLogger } from '../shared/node/job-logger.js';
+import type { JobStore } from '../shared/node/job-store.js';
+import type { QueuePayload } from '../shared/node/queues.js';
+import type { VolumePaths } from '../shared/node/volume.js';
+import type { CharacterStore } from '../shared/node/character-store.js';
+import type { LoraStore } from '../shared/node/lora-store.js';
+import { ProgressThrottle } from './progress-throttle.js';
+import { JobCancelledError, type ImageBackend, type JobContext, type TrainingBackend } from './backends/types.js';
+
+/** A job whose worker died this many times is failed instead of re-run. */
+export const MAX_ATTEMPTS = 2;
+
+type CancelReason = { kind: 'user'; by: string } | { kind: 'shutdown' };
+
+export interface ProcessorDeps {
+  store: JobStore;
+  paths: VolumePaths;
+  characters: CharacterStore;
+  loras: LoraStore;
+  training: TrainingBackend;
+  image: ImageBackend;
+  logger: Logger;
+  workerName: string;
+  /** How often the record is re-read for a cancel request pub/sub may have missed. */
+  cancelPollMs?: number;
+}
+
+const now = () => new Date().toISOString();
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class JobProcessor {
+  private readonly running = new Map<string, { controller: AbortController; reason?: CancelReason }>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    this.log = deps.logger.child({ component: 'processor' });
+  }
+
+  get activeJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Aborts a running job; false when this worker is not running it. */
+  cancel(id: string, reason: CancelReason): boolean {
+    const entry = this.running.get(id);
+    if (!entry) return false;
+    entry.reason ??= reason;
+    entry.controller.abort();
+    return true;
+  }
+
+  abortAll(): void {
+    for (const id of this.running.keys()) this.cancel(id, { kind: 'shutdown' });
+  }
+
+  process(type: JobType, payload: QueuePayload): Promise<void> {
+    return runWithCorrelation(payload.correlation_id, () => this.run(type, payload.id));
+  }
+
+  private async run(type: JobType, id: string): Promise<void> {
+    const { store, paths } = this.deps;
+    const jobLog = new JobLogger({ jobId: id, service: 'worker', logPath: paths.jobLog(id), logger: this.log });
+    try {
+      const record = await store.get(id);
+      if (!record) return void this.log.warn({ job_id: id }, 'queued job has no record; dropped');
+      if (isTerminal(record.status)) return;
+      if (record.cancel_requested_at) return void (await this.finishCancelled(id, jobLog, { kind: 'user', by: record.cancelled_by ?? 'unknown' }));
+      const attempts = record.attempts + 1;
+      if (record.status === 'running') {
+        if (attempts > MAX_ATTEMPTS) {
+          const error = `Worker stopped responding while running this job (${record.attempts} attempts); not retried again`;
+          await store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+          return void jobLog.error(error, 'job.failed', { attempts: record.attempts, previous_worker: record.worker });
+        }
+        jobLog.warning(`Worker ${record.worker ?? 'unknown'} was lost; running the job again`, 'job.retry', {
+          attempt: attempts,
+          previous_worker: record.worker,
+        });
+      }
+      const started = await store.update(id, (r) =>
+        r.attempts === record.attempts
+          ? { ...r, status: 'running', started_at: now(), attempts, worker: this.deps.workerName, outputs: [], progress: 0, message: undefined }
+          : null,
+      );
+      if (!started || started.status !== 'running' || started.attempts !== attempts) return;
+      await this.execute(type, started, jobLog);
+    } finally {
+      jobLog.close();
+    }
+  }
+
+  private async execute(type: JobType, record: JobRecord, jobLog: JobLogger): Promise<void> {
+    const { store, paths } = this.deps;
+    const id = record.id;
+    const controller = new AbortController();
+    const entry: { controller: AbortController; reason?: CancelReason } = { controller };
+    this.running.set(id, entry);
+    const throttle = new ProgressThrottle(async (u) => {
+      await store.update(id, (r) => ({ ...r, ...u }));
+    });
+    const poll = setInterval(() => {
+      store
+        .get(id)
+        .then((r) => r?.cancel_requested_at && this.cancel(id, { kind: 'user', by: r.cancelled_by ?? 'unknown' }))
+        .catch(() => undefined);
+    }, this.deps.cancelPollMs ?? 1000);
+    const startedAt = Date.now();
+    jobLog.info('Job started', 'job.start', { job_type: type, attempt: record.attempts, worker: this.deps.workerName });
+    const ctx: JobContext = {
+      jobId: id,
+      signal: controller.signal,
+      logger: jobLog,
+      outputsDir: paths.outputsDir(id),
+      progress: (u) => throttle.push({ ...u, progress: Math.min(1, Math.max(0, u.progress)) }),
+      addOutput: async (output: JobOutput) => {
+        await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
+      },
+    };
+    try {
+      const extra = type === 'training' ? await this.runTraining(record, ctx) : await this.runGeneration(record, ctx);
+      await throttle.stop();
+      const done = await store.update(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
+      jobLog.info('Job completed', 'job.complete', {
+        duration_s: Math.round((Date.now() - startedAt) / 100) / 10,
+        outputs: done?.outputs.length ?? 0,
+      });
+    } catch (err) {
+      await throttle.stop();
+      if (controller.signal.aborted || err instanceof JobCancelledError) {
+        await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' });
+      } else {
+        const error = errorMessage(err);
+        await store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+        jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
+      }
+    } finally {
+      clearInterval(poll);
+      this.running.delete(id);
+    }
+  }
+
+  private async finishCancelled(id: string, jobLog: JobLogger, reason: CancelReason): Promise<void> {
+    const by = reason.kind === 'user' ? reason.by : `worker:${this.deps.workerName}`;
+    const message = reason.kind === 'user' ? 'Cancelled by request' : 'Cancelled: worker shutting down';
+    await this.deps.store.update(id, (r) => ({
+      ...r,
+      status: 'cancelled',
+      message,
+      cancelled_by: r.cancelled_by ?? by,
+      cancel_requested_at: r.cancel_requested_at ?? now(),
+      finished_at: now(),
+    }));
+    jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
+  }
+
+  private async runTraining(record: JobRecord, ctx: JobContext): Promise<Partial<JobRecord>> {
+    const { characters, loras, paths, training } = this.deps;
+    const character = await characters.require(record.character_id ?? '');
+    const workDir = paths.trainingDir(record.id);
+    const result = await training.train(
+      {
+        config: record.config,
+        character: { id: character.id, name: character.name, trigger_word: character.trigger_word },
+        datasetDir: path.join(workDir, 'dataset'),
+        workDir,
+      },
+      ctx,
+    );
+    const lora = await loras.register(
+      {
+        id: `lora-${randomBytes(6).toString('hex')}`,
+        character_id: character.id,
+        character_name: character.name,
+        job_id: record.id,
+        trigger_word: character.trigger_word,
+        steps: result.steps,
+        lora_rank: Number(record.config.lora_rank),
+        created_at: now(),
+      },
+      result.loraPath,
+    );
+    const name = `${lora.id}.safetensors`;
+    await fs.mkdir(ctx.outputsDir, { recursive: true });
+    await fs.link(loras.filePath(lora.id), path.join(ctx.outputsDir, name)).catch(() =>
+      fs.copyFile(loras.filePath(lora.id), path.join(ctx.outputsDir, name)),
+    );
+    await ctx.addOutput({ name, kind: 'lora', step: result.steps });
+    ctx.logger.info(`LoRA ${lora.id} registered`, 'lora.registered', { lora_id: lora.id, size: lora.size });
+    return { result_lora_id: lora.id };
+  }
+
+  private async runGeneration(record: JobRecord, ctx: JobContext): Promise<Partial<JobRecord>> {
+    const { loras, image } = this.deps;
+    let lora: { id: string; path: string; trigger_word: string } | undefined;
+    if (record.lora_id) {
+      const meta = await loras.require(record.lora_id);
+      lora = { id: meta.id, path: loras.filePath(meta.id), trigger_word: meta.trigger_word };
+    }
+    const config = record.config as JobRecord['config'] & { prompt: string; model_variant: string; seed: number };
+    await image.generate({ config, count: record.count ?? 1, lora }, ctx);
+    return {};
+  }
+}
