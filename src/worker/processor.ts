@@ -130,14 +130,15 @@ export class JobProcessor {
     };
     try {
       const extra = type === 'training' ? await this.runTraining(record, ctx) : await this.runGeneration(record, ctx);
-      await throttle.stop();
+      await throttle.flush();
       const done = await store.update(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
       jobLog.info('Job completed', 'job.complete', {
         duration_s: Math.round((Date.now() - startedAt) / 100) / 10,
         outputs: done?.outputs.length ?? 0,
       });
     } catch (err) {
-      await throttle.stop();
+      // The last progress says where it stopped: worth keeping on a failed or cancelled record.
+      await throttle.flush();
       if (controller.signal.aborted || err instanceof JobCancelledError) {
         await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' });
       } else {

@@ -1,0 +1,126 @@
+/** Cancel, worker death, graceful stop and live updates, against real worker processes. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../src/shared/jobs.js';
+import { startStack, waitForLine, type Stack } from '../helpers/stack.js';
+import { characterWithImages, readLogLines } from '../helpers/fixtures.js';
+
+let stack: Stack;
+let characterId: string;
+beforeAll(async () => {
+  // 20 ms per mock step: a 1000-step training runs ~20 s, long enough to act on mid-run.
+  stack = await startStack({ env: { MOCK_STEP_MS: '20', WORKER_STOP_GRACE_SECONDS: '1' } });
+  characterId = await characterWithImages(stack, 1, 'life_person');
+});
+afterAll(async () => stack?.stop());
+// Each test brings its own workers; none may outlive it and steal the next test's jobs.
+afterEach(async () => {
+  for (const w of stack.workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(stack.workers.map((w) => w.exited));
+});
+
+function parseData(line: string): unknown {
+  try {
+    return JSON.parse(line.slice(6));
+  } catch {
+    return null; // pings carry no JSON
+  }
+}
+
+const startTraining = async (cid: string, steps = 1000) =>
+  (await stack.call<JobRecord>('training.start', { character_id: characterId, config: { steps } }, { headers: { 'X-Correlation-ID': cid } })).body;
+
+describe('cancel', () => {
+  it('a queued job is cancelled at once, a running one stops its backend', async () => {
+    await stack.spawnWorker({ WORKER_NAME: 'cancel-w' });
+    const running = await startTraining('cancel-run');
+    await stack.waitFor(running.id, (r) => r.status === 'running' && (r.current_step ?? 0) > 5);
+    const { body: queued } = await stack.call<JobRecord>('generation.start', { config: { prompt: 'x', steps: 1 } });
+
+    const cq = await stack.call<JobRecord>('generation.cancel', { id: queued.id }, { headers: { 'X-Correlation-ID': 'who-cancelled-q' } });
+    expect(cq.body.status).toBe('cancelled');
+    expect(cq.body.cancelled_by).toBe('who-cancelled-q');
+    expect(cq.body.cancel_requested_at).toBeTruthy();
+    expect((await readLogLines(stack.url, queued.id)).map((l) => l.event)).toEqual(['job.queued', 'job.cancelled']);
+
+    const cr = await stack.call<JobRecord>('training.cancel', { id: running.id }, { headers: { 'X-Correlation-ID': 'who-cancelled-r' } });
+    expect(cr.status).toBe(200);
+    const done = await stack.waitFor(running.id, undefined, 10_000);
+    expect(done.status).toBe('cancelled');
+    expect(done.cancelled_by).toBe('who-cancelled-r');
+    expect(done.current_step).toBeLessThan(1000);
+    const log = await readLogLines(stack.url, running.id);
+    expect(log.at(-1)).toMatchObject({ event: 'job.cancelled', service: 'worker' });
+
+    const again = await stack.call<{ message: string }>('training.cancel', { id: running.id });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`Job '${running.id}' is already cancelled`);
+    // The cancelled queued generation never ran.
+    expect((await stack.api.services.store.get(queued.id))?.started_at).toBeUndefined();
+  });
+});
+
+describe('live updates over SSE', () => {
+  it('jobs.onUpdate sends the current record first, then changes, and ends at a terminal status', async () => {
+    await stack.spawnWorker({ WORKER_NAME: 'sse-w' });
+    const job = await startTraining('sse', 100);
+    const res = await fetch(`${stack.url}/api/trpc/jobs.onUpdate?input=${encodeURIComponent(JSON.stringify({ jobId: job.id }))}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text(); // the stream ends by itself once the job is terminal
+    const records = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map(parseData)
+      .filter((d): d is JobRecord => typeof d === 'object' && d !== null && 'status' in d);
+    expect(records.length).toBeGreaterThan(2);
+    expect(records.at(-1)!.status).toBe('completed');
+    const revs = records.map((r) => r.rev);
+    expect([...revs].sort((a, b) => a - b)).toEqual(revs);
+    expect(new Set(revs).size).toBe(revs.length);
+    // Output additions are published at once; progress changes are throttled.
+    const progress = records.filter((r, i) => r.status === 'running' && r.progress !== records[i - 1]?.progress).map((r) => r.progress);
+    expect(progress.length).toBeGreaterThan(0);
+    // ≤ ~4 progress writes per second per job
+    const seconds = (Date.parse(records.at(-1)!.finished_at!) - Date.parse(records.find((r) => r.started_at)!.started_at!)) / 1000;
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 4);
+  });
+});
+
+describe('worker death', () => {
+  it('a SIGKILLed worker\'s job is re-run once (job.retry), and failed with a reason if it dies again', async () => {
+    const w1 = await stack.spawnWorker({ WORKER_NAME: 'doomed-1' });
+    const job = await startTraining('kill-me');
+    await stack.waitFor(job.id, (r) => r.status === 'running' && r.attempts === 1 && (r.current_step ?? 0) > 3);
+    w1.child.kill('SIGKILL');
+    await w1.exited;
+    const w2 = await stack.spawnWorker({ WORKER_NAME: 'doomed-2' });
+    const retried = await stack.waitFor(job.id, (r) => r.attempts === 2 && r.status === 'running', 20_000);
+    expect(retried.worker).toBe('doomed-2');
+    w2.child.kill('SIGKILL');
+    await w2.exited;
+    await stack.spawnWorker({ WORKER_NAME: 'survivor' });
+    const failed = await stack.waitFor(job.id, undefined, 20_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/Worker stopped responding while running this job \(2 attempts\)/);
+    const events = (await readLogLines(stack.url, job.id)).map((l) => l.event);
+    expect(events.filter((e) => e === 'job.start')).toHaveLength(2);
+    expect(events).toContain('job.retry');
+    expect(events.at(-1)).toBe('job.failed');
+  });
+});
+
+describe('graceful stop', () => {
+  it('SIGTERM stops taking jobs and cancels the running one after the grace period, saying so', async () => {
+    const w = await stack.spawnWorker({ WORKER_NAME: 'sigterm-w' });
+    const job = await startTraining('sigterm');
+    await stack.waitFor(job.id, (r) => r.status === 'running' && (r.current_step ?? 0) > 3);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    const done = await stack.waitFor(job.id, undefined, 5000);
+    expect(done.status).toBe('cancelled');
+    expect(done.message).toBe('Cancelled: worker shutting down');
+    expect(done.cancelled_by).toBe('worker:sigterm-w');
+    await waitForLine(w, /worker stopped/);
+  });
+});
