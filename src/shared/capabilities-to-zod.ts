@@ -57,8 +57,9 @@ function parameterChecks(parameters: ParameterMap, backend: string): Record<stri
   return fields;
 }
 
+/** Defaults of wired parameters only: an unwired one is not part of what the backend will run. */
 function parameterDefaults(parameters: ParameterMap): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(parameters).map(([k, p]) => [k, p.default]));
+  return Object.fromEntries(Object.entries(parameters).filter(([, p]) => p.wired).map(([k, p]) => [k, p.default]));
 }
 
 function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>) {
@@ -113,7 +114,7 @@ function isImageCapabilities(caps: TrainingCapabilities | ImageCapabilities): ca
 
 export function capabilitiesToZod<const C extends TrainingCapabilities>(
   caps: C,
-): z.ZodType<TrainingConfig<C>, Partial<TrainingConfig<C>> | undefined>;
+): z.ZodDefault<z.ZodType<TrainingConfig<C>, Partial<TrainingConfig<C>>>>;
 export function capabilitiesToZod<const C extends ImageCapabilities>(
   caps: C,
 ): z.ZodType<ImageConfig<C>, Partial<ImageConfig<C>> & { prompt: string }>;

@@ -21,7 +21,8 @@ export function paramField<const P extends ParameterSchema>(key: string, schema:
       return z.NEVER;
     }
     return checked(key, value, schema, ctx) as ParamValue<P>;
-  }) as unknown as z.ZodType<ParamValue<P>, ParamValue<P> | undefined>;
+    // Typed as ZodDefault so object inputs see the key as optional and outputs as present.
+  }) as unknown as z.ZodDefault<z.ZodType<ParamValue<P>, ParamValue<P>>>;
 }
 
 /** Like paramField but absent stays absent (e.g. `seed`: random when absent). */
@@ -29,7 +30,7 @@ export function optionalParamField<const P extends ParameterSchema>(key: string,
   return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined || value === null) return undefined;
     return checked(key, value, schema, ctx) as ParamValue<P>;
-  }) as unknown as z.ZodType<ParamValue<P> | undefined, ParamValue<P> | undefined>;
+  }) as unknown as z.ZodOptional<z.ZodType<ParamValue<P>, ParamValue<P>>>;
 }
 
 /** A required id string matching `pattern`. */

@@ -24,7 +24,7 @@ export interface UploadResult {
 }
 
 /** Display-safe version of a client file name for the rejection list (never used as a path). */
-const displayName = (name: string | undefined) => (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || '(unnamed)';
+const displayName = (name: string | undefined) => (name ?? '').replace(/\p{Cc}/gu, '').slice(0, 255) || '(unnamed)';
 
 export async function uploadRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string): Promise<void> {
   if (!CHARACTER_ID_PATTERN.test(id)) throw AppError.badParam('id', "Parameter 'id' is not a valid id");

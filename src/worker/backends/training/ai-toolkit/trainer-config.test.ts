@@ -1,0 +1,177 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { aiToolkitTraining } from '../../../../shared/manifests.js';
+import type { ParameterSchema } from '../../../../shared/capabilities.js';
+import { NonRetryableError } from '../../types.js';
+import {
+  WIRED_PARAM_PATHS,
+  buildTrainerConfig,
+  getPath,
+  renderTrainerYaml,
+  saveInterval,
+  summarizeTrainerConfig,
+  trainerJobName,
+} from './trainer-config.js';
+import { FAKE_AI_TOOLKIT_DIR, effectiveConfig } from '../../../../../tests/fakes/fake-ai-toolkit/harness.js';
+
+const base = {
+  character: { trigger_word: 'zxq_person' },
+  datasetDir: '/vol/training/training-0123456789ab/dataset',
+  workDir: '/vol/training/training-0123456789ab',
+  fluxModel: '/models/FLUX.1-dev',
+};
+const build = (overrides: Record<string, unknown> = {}) => buildTrainerConfig({ ...base, config: effectiveConfig(overrides) });
+const proc = (overrides: Record<string, unknown> = {}) => getPath(build(overrides).doc, 'config.process.0') as Record<string, unknown>;
+const params = aiToolkitTraining.parameters as Readonly<Record<string, ParameterSchema>>;
+// Every wired parameter, every enum option (and min/max for numbers) must reach its key unchanged.
+const cases: [string, unknown][] = [];
+for (const [key, schema] of Object.entries(params)) {
+  if (!schema.wired) continue;
+  const values = schema.type === 'enum' ? [...schema.options!] : [schema.min!, schema.max!];
+  for (const v of values) cases.push([key, v]);
+}
+
+describe('buildTrainerConfig', () => {
+  it('writes the DESIGN §9 document with ai-toolkit key names', () => {
+    const cfg = build({ steps: 1000 });
+    expect(cfg.name).toBe('zxq_person');
+    expect(cfg.doc).toMatchObject({ job: 'extension', config: { name: 'zxq_person' }, meta: { name: '[name]', version: '1.0' } });
+    const p = proc({ steps: 1000 });
+    expect(p).toMatchObject({
+      type: 'sd_trainer',
+      training_folder: base.workDir,
+      trigger_word: 'zxq_person',
+      network: { type: 'lora', linear: 16, linear_alpha: 16 },
+      save: { dtype: 'float16', save_every: 250, max_step_saves_to_keep: 4 },
+      datasets: [{ folder_path: base.datasetDir, caption_ext: 'txt', caption_dropout_rate: 0.05, resolution: [512] }],
+      train: {
+        batch_size: 1,
+        steps: 1000,
+        gradient_accumulation_steps: 1,
+        train_unet: true,
+        train_text_encoder: false,
+        gradient_checkpointing: true,
+        noise_scheduler: 'flowmatch',
+        optimizer: 'adamw8bit',
+        lr: 0.0001,
+        lr_scheduler: 'cosine',
+        dtype: 'bf16',
+      },
+      model: { name_or_path: '/models/FLUX.1-dev', is_flux: true, quantize: true },
+      sample: { sampler: 'flowmatch', sample_every: 250, width: 512, height: 512, seed: 42, walk_seed: true, guidance_scale: 4, sample_steps: 20 },
+    });
+    const prompts = getPath(p, 'sample.prompts') as string[];
+    expect(prompts.length).toBeGreaterThan(0);
+    for (const prompt of prompts) expect(prompt).toContain('zxq_person');
+  });
+
+  it('has a destination for exactly the wired parameters of the manifest', () => {
+    const wired = Object.entries(params).filter(([, s]) => s.wired).map(([k]) => k).sort();
+    expect(Object.keys(WIRED_PARAM_PATHS).sort()).toEqual(wired);
+  });
+
+  it.each(cases)('%s = %s reaches its ai-toolkit key(s)', (key, value) => {
+    const p = proc({ [key]: value });
+    for (const dest of WIRED_PARAM_PATHS[key as keyof typeof WIRED_PARAM_PATHS]) expect(getPath(p, dest), dest).toBe(value);
+  });
+
+  it('maps the renamed parameters to the names ai-toolkit reads', () => {
+    const p = proc({ lora_rank: 64, scheduler: 'cosine_with_restarts', precision: 'fp16', learning_rate: 0.0002, optimizer: 'prodigy', resolution: 768, batch_size: 4, steps: 2000 });
+    expect(p.network).toEqual({ type: 'lora', linear: 64, linear_alpha: 64 });
+    expect(getPath(p, 'train.lr_scheduler')).toBe('cosine_with_restarts');
+    expect(getPath(p, 'train.dtype')).toBe('fp16');
+    expect(getPath(p, 'train.lr')).toBe(0.0002);
+    expect(getPath(p, 'train.optimizer')).toBe('prodigy');
+    expect(getPath(p, 'datasets.0.resolution')).toEqual([768]);
+    expect(getPath(p, 'train.batch_size')).toBe(4);
+    expect(getPath(p, 'train.steps')).toBe(2000);
+    expect(getPath(p, 'save.save_every')).toBe(500);
+  });
+
+  it('derives save/sample intervals from steps, never below 1', () => {
+    expect([100, 101, 1000, 2000, 10000, 2, 1].map(saveInterval)).toEqual([25, 25, 250, 500, 2500, 1, 1]);
+    const cfg = build({ steps: 300 });
+    expect([cfg.saveEvery, cfg.sampleEvery]).toEqual([75, 75]);
+  });
+
+  it('throws when an unwired parameter carries a chosen value', () => {
+    expect(() => build({ gradient_accumulation: 2 })).toThrow(NonRetryableError);
+    expect(() => build({ gradient_accumulation: 2 })).toThrow(
+      "Parameter 'gradient_accumulation' not supported by ai-toolkit: Not yet implemented in AI-Toolkit adapter",
+    );
+    expect(() => build({ network_alpha: 32 })).toThrow("Parameter 'network_alpha' not supported by ai-toolkit: Planned for Phase 2");
+  });
+
+  it('ignores unwired parameters that only hold the default the API filled in', () => {
+    const p = proc({ gradient_accumulation: 1, network_alpha: 16, lora_rank: 8 });
+    expect(getPath(p, 'train.gradient_accumulation_steps')).toBe(1);
+    expect(getPath(p, 'network.linear_alpha')).toBe(8);
+  });
+
+  it('throws on keys it has no mapping for and on invalid values', () => {
+    expect(() => build({ text_encoder_lr: 1e-5 })).toThrow("Parameter 'text_encoder_lr' has no mapping");
+    expect(() => build({ lora_rank: 5 })).toThrow("Parameter 'lora_rank' must be one of [4, 8, 16, 32, 64, 128]");
+    expect(() => build({ learning_rate: '1e-4' })).toThrow("Parameter 'learning_rate' must be a number");
+  });
+
+  it('fills missing wired parameters with manifest defaults', () => {
+    const cfg = buildTrainerConfig({ ...base, config: { steps: 200 } });
+    expect(getPath(cfg.doc, 'config.process.0.train.optimizer')).toBe('adamw8bit');
+    expect(getPath(cfg.doc, 'config.process.0.network.linear')).toBe(16);
+  });
+
+  it('names the job after the trigger word, avoiding the dataset folder', () => {
+    expect(trainerJobName('bob_smith', base.datasetDir, base.workDir)).toBe('bob_smith');
+    expect(trainerJobName('dataset', base.datasetDir, base.workDir)).toBe('dataset_lora');
+    expect(() => trainerJobName('Bad Word', base.datasetDir, base.workDir)).toThrow(NonRetryableError);
+  });
+
+  it('summarizes the values the trainer will use', () => {
+    expect(summarizeTrainerConfig(build({ lora_rank: 32 }))).toMatchObject({ name: 'zxq_person', linear: 32, linear_alpha: 32, lr: 0.0001, steps: 100 });
+  });
+});
+
+describe('renderTrainerYaml', () => {
+  it('is YAML that parses back to the same document', () => {
+    const cfg = build({ learning_rate: 0.000001 });
+    const text = renderTrainerYaml(cfg.doc);
+    expect(text.startsWith('#')).toBe(true);
+    expect(parseYaml(text)).toEqual(cfg.doc);
+    expect(getPath(parseYaml(text), 'config.process.0.train.lr')).toBe(0.000001);
+  });
+
+  it("refuses '${' which ai-toolkit would expand as an environment variable", () => {
+    const cfg = buildTrainerConfig({ ...base, datasetDir: '/vol/${HOME}/ds', config: effectiveConfig() });
+    expect(() => renderTrainerYaml(cfg.doc)).toThrow(NonRetryableError);
+  });
+
+  const hasPyYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasPyYaml)('loads identically with PyYAML SafeLoader, as ai-toolkit reads it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aitk-yaml-'));
+    const file = path.join(dir, 'config.yaml');
+    const cfg = build({ learning_rate: 0.000001, scheduler: 'linear' });
+    fs.writeFileSync(file, renderTrainerYaml(cfg.doc));
+    const out = execFileSync('python3', ['-c', 'import sys,yaml,json; print(json.dumps(yaml.load(open(sys.argv[1]), Loader=yaml.SafeLoader)))', file]);
+    expect(JSON.parse(out.toString())).toEqual(cfg.doc);
+  });
+
+  it('passes the fake trainer’s strict ai-toolkit key check for every enum value', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aitk-check-'));
+    const datasetDir = path.join(dir, 'dataset');
+    fs.mkdirSync(datasetDir);
+    const files: string[] = [];
+    for (const [key, value] of cases) {
+      const cfg = buildTrainerConfig({ ...base, datasetDir, workDir: dir, config: effectiveConfig({ [key]: value }) });
+      const file = path.join(dir, `c_${files.length}.yaml`);
+      fs.writeFileSync(file, renderTrainerYaml(cfg.doc));
+      files.push(file);
+    }
+    const script = 'import sys; from fake_config import load_config, validate\nfor f in sys.argv[1:]: validate(load_config(f))\nprint("ok")';
+    const out = execFileSync('python3', ['-B', '-c', script, ...files], { cwd: FAKE_AI_TOOLKIT_DIR });
+    expect(out.toString().trim()).toBe('ok');
+  });
+});

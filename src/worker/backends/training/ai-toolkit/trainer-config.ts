@@ -1,0 +1,213 @@
+/**
+ * Effective training config (manifest keys) → the config file `run.py` reads (DESIGN §9).
+ *
+ * Key names and values follow ostris/ai-toolkit itself: config/examples/train_lora_flux_24gb.yaml,
+ * toolkit/config_modules.py (TrainConfig, NetworkConfig, SaveConfig, SampleConfig, DatasetConfig),
+ * toolkit/train_tools.get_torch_dtype (bf16 | fp16 | fp32), toolkit/scheduler.get_lr_scheduler
+ * (constant | cosine | cosine_with_restarts | linear) and toolkit/optimizer.get_optimizer
+ * (adamw8bit | adamw | prodigy), so every manifest enum value passes through unchanged.
+ */
+import path from 'node:path';
+import { aiToolkitTraining } from '../../../../shared/manifests.js';
+import { checkParam } from '../../../../shared/param-check.js';
+import type { ParameterSchema } from '../../../../shared/capabilities.js';
+import { NonRetryableError } from '../../types.js';
+
+type ManifestKey = keyof typeof aiToolkitTraining.parameters;
+type WiredKey = {
+  [K in ManifestKey]: (typeof aiToolkitTraining.parameters)[K]['wired'] extends true ? K : never;
+}[ManifestKey];
+
+/**
+ * Where each wired parameter lands, relative to `config.process[0]`. Typed over the manifest so a
+ * newly wired parameter does not compile until it is given a destination here.
+ */
+export const WIRED_PARAM_PATHS: Readonly<Record<WiredKey, readonly string[]>> = {
+  steps: ['train.steps'],
+  learning_rate: ['train.lr'],
+  lora_rank: ['network.linear', 'network.linear_alpha'],
+  resolution: ['datasets.0.resolution.0', 'sample.width', 'sample.height'],
+  batch_size: ['train.batch_size'],
+  optimizer: ['train.optimizer'],
+  scheduler: ['train.lr_scheduler'],
+  precision: ['train.dtype'],
+};
+
+/** ai-toolkit's own example keeps 4 intermediate saves; older ones are deleted by the trainer. */
+export const MAX_STEP_SAVES_TO_KEEP = 4;
+/** Checkpoints and samples at ¼, ½, ¾ of the run (plus ai-toolkit's baseline and final sample). */
+export const SAVES_PER_RUN = 4;
+const TRIGGER_WORD_RE = /^[a-z][a-z0-9_]{1,31}$/;
+
+export interface TrainerConfigInput {
+  /** The job record's effective config (validated, defaults filled). */
+  config: Record<string, unknown>;
+  character: { trigger_word: string };
+  datasetDir: string;
+  workDir: string;
+  fluxModel: string;
+}
+
+export interface TrainerConfig {
+  /** ai-toolkit `config.name`: output folder, file prefix and the tqdm description. */
+  name: string;
+  steps: number;
+  saveEvery: number;
+  sampleEvery: number;
+  /** The document as ai-toolkit will load it. */
+  doc: Record<string, unknown>;
+}
+
+/** Every N steps so a run yields SAVES_PER_RUN − 1 intermediate checkpoints; never 0 (ai-toolkit would never save). */
+export function saveInterval(steps: number): number {
+  return Math.max(1, Math.round(steps / SAVES_PER_RUN));
+}
+
+/**
+ * ai-toolkit writes into `training_folder/<name>/`; the dataset snapshot sits in the same folder,
+ * so a trigger word equal to the dataset folder's name would make the trainer write into it.
+ */
+export function trainerJobName(triggerWord: string, datasetDir: string, workDir: string): string {
+  if (!TRIGGER_WORD_RE.test(triggerWord)) throw new NonRetryableError(`Invalid trigger word '${triggerWord}'`);
+  const clash = path.resolve(workDir, triggerWord) === path.resolve(datasetDir) || triggerWord === 'config';
+  return clash ? `${triggerWord}_lora` : triggerWord;
+}
+
+function effectiveParams(config: Record<string, unknown>): Record<WiredKey, unknown> {
+  const params = aiToolkitTraining.parameters as Readonly<Record<string, ParameterSchema>>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const schema = params[key];
+    if (!schema) throw new NonRetryableError(`Parameter '${key}' has no mapping in the ai-toolkit config`);
+    if (!schema.wired) {
+      // The API fills every manifest default into the stored config, unwired ones included; only
+      // a value someone actually chose would be silently lost, and that must never train.
+      if (value === schema.default) continue;
+      throw new NonRetryableError(
+        `Parameter '${key}' not supported by ai-toolkit: ${schema.reason ?? 'Not supported'}`,
+      );
+    }
+    const problem = checkParam(key, value, schema, 'ai-toolkit');
+    if (problem) throw new NonRetryableError(problem);
+    out[key] = value;
+  }
+  for (const key of Object.keys(WIRED_PARAM_PATHS) as WiredKey[]) {
+    if (!(key in out)) out[key] = params[key]!.default;
+  }
+  return out as Record<WiredKey, unknown>;
+}
+
+function samplePrompts(trigger: string): string[] {
+  return [
+    `photo of ${trigger}, portrait, looking at the camera, soft natural light`,
+    `${trigger} walking down a city street, full body, candid photo`,
+  ];
+}
+
+export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
+  const p = effectiveParams(input.config);
+  const trigger = input.character.trigger_word;
+  const name = trainerJobName(trigger, input.datasetDir, input.workDir);
+  const steps = p.steps as number;
+  const resolution = p.resolution as number;
+  const rank = p.lora_rank as number;
+  const every = saveInterval(steps);
+  const process = {
+    type: 'sd_trainer',
+    training_folder: input.workDir,
+    device: 'cuda:0',
+    // Appended to any caption that lacks it, so the LoRA always learns the word it will be prompted with.
+    trigger_word: trigger,
+    network: { type: 'lora', linear: rank, linear_alpha: rank },
+    save: { dtype: 'float16', save_every: every, max_step_saves_to_keep: MAX_STEP_SAVES_TO_KEEP, push_to_hub: false },
+    datasets: [
+      {
+        folder_path: input.datasetDir,
+        caption_ext: 'txt',
+        caption_dropout_rate: 0.05,
+        shuffle_tokens: false,
+        cache_latents_to_disk: true,
+        resolution: [resolution],
+      },
+    ],
+    train: {
+      batch_size: p.batch_size,
+      steps,
+      gradient_accumulation_steps: 1,
+      train_unet: true,
+      train_text_encoder: false,
+      gradient_checkpointing: true,
+      noise_scheduler: 'flowmatch',
+      optimizer: p.optimizer,
+      lr: p.learning_rate,
+      lr_scheduler: p.scheduler,
+      dtype: p.precision,
+    },
+    model: { name_or_path: input.fluxModel, is_flux: true, quantize: true },
+    sample: {
+      sampler: 'flowmatch',
+      sample_every: every,
+      width: resolution,
+      height: resolution,
+      prompts: samplePrompts(trigger),
+      neg: '',
+      seed: 42,
+      walk_seed: true,
+      guidance_scale: 4,
+      sample_steps: 20,
+    },
+  };
+  const doc = {
+    job: 'extension',
+    config: { name, process: [process] },
+    meta: { name: '[name]', version: '1.0' },
+  };
+  return { name, steps, saveEvery: every, sampleEvery: every, doc };
+}
+
+/**
+ * The file is JSON, which is YAML too: ai-toolkit loads `.yaml` with PyYAML's SafeLoader, which
+ * reads JSON flow syntax unchanged, and JSON needs no hand-rolled YAML subset parser in the fake
+ * trainer (its Python has no PyYAML), so the fake and the real trainer read the same bytes the same
+ * way. JSON.stringify never puts a raw newline inside a string, so the leading `#` lines can only be
+ * comments. ai-toolkit substitutes `${VAR}` in the raw text before parsing; such a value is refused.
+ */
+export function renderTrainerYaml(doc: Record<string, unknown>): string {
+  const json = JSON.stringify(doc, null, 2);
+  if (json.includes('${')) throw new NonRetryableError("Training config contains '${', which ai-toolkit would expand as an environment variable");
+  return `# ai-toolkit config written by Isengard (JSON-style YAML)\n${json}\n`;
+}
+
+/** Reads a dotted path (`datasets.0.resolution.0`) out of a plain object, for logs and tests. */
+export function getPath(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** The values worth one log line: what the trainer will actually do. */
+export function summarizeTrainerConfig(cfg: TrainerConfig): Record<string, unknown> {
+  const proc = getPath(cfg.doc, 'config.process.0');
+  const pick = (p: string) => getPath(proc, p);
+  return {
+    name: cfg.name,
+    steps: pick('train.steps'),
+    lr: pick('train.lr'),
+    lr_scheduler: pick('train.lr_scheduler'),
+    optimizer: pick('train.optimizer'),
+    batch_size: pick('train.batch_size'),
+    dtype: pick('train.dtype'),
+    linear: pick('network.linear'),
+    linear_alpha: pick('network.linear_alpha'),
+    resolution: pick('datasets.0.resolution'),
+    folder_path: pick('datasets.0.folder_path'),
+    training_folder: pick('training_folder'),
+    model: pick('model.name_or_path'),
+    save_every: pick('save.save_every'),
+    sample_every: pick('sample.sample_every'),
+    max_step_saves_to_keep: pick('save.max_step_saves_to_keep'),
+  };
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Isengard: `./start.sh` runs the studio, `./start.sh test` checks everything.
+# Installs what a fresh machine lacks, starts Redis when none answers at REDIS_URL, builds, and
+# runs the API server and the worker(s) as child processes that stop with this script.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+export ISENGARD_MODE=${ISENGARD_MODE:-fast-test}
+if [ "$ISENGARD_MODE" = "fast-test" ]; then export VOLUME_ROOT=${VOLUME_ROOT:-$ROOT/data}; fi
+export VOLUME_ROOT=${VOLUME_ROOT:-/runpod-volume/isengard}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export HOST=${HOST:-127.0.0.1}
+export PORT=${PORT:-8000}
+export COMFYUI_URL=${COMFYUI_URL:-http://127.0.0.1:8188}
+export COMFYUI_DIR=${COMFYUI_DIR:-/comfyui}
+
+UPSCALE_URL="https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/RealESRGAN_x2plus.pth"
+UPSCALE_SHA256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb"
+
+say() { printf '\033[1m[isengard]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[isengard] %s\033[0m\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = "0" ]; }
+
+apt_install() {
+  is_root || die "$* missing and not root: install it with your package manager ($*)"
+  say "installing $* (apt-get)"
+  if [ -z "${ISENGARD_APT_UPDATED:-}" ]; then apt-get update -qq >&2 || true; export ISENGARD_APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+ensure_node_modules() {
+  command -v node >/dev/null || die "Node.js 20 or newer is required"
+  if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund >&2
+  fi
+}
+
+ensure_redis_binary() {
+  command -v redis-server >/dev/null || apt_install redis-server
+}
+
+# host and port of REDIS_URL
+redis_host() { node -e 'const u=new URL(process.argv[1]);console.log(u.hostname||"127.0.0.1")' "$REDIS_URL"; }
+redis_port() { node -e 'const u=new URL(process.argv[1]);console.log(u.port||6379)' "$REDIS_URL"; }
+
+redis_answers() {
+  local host=$1 port=$2 reply=""
+  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 reply <&3 || true
+  exec 3>&- 3<&-
+  [[ "$reply" == +PONG* || "$reply" == -NOAUTH* ]]
+}
+
+CHILDREN=()
+cleanup() {
+  trap - INT TERM EXIT
+  if [ ${#CHILDREN[@]} -gt 0 ]; then
+    say "stopping (${#CHILDREN[@]} processes)"
+    kill -TERM "${CHILDREN[@]}" 2>/dev/null || true
+    # The worker may take its grace period to finish a job; Redis goes last.
+    for pid in "${CHILDREN[@]}"; do wait "$pid" 2>/dev/null || true; done
+  fi
+}
+
+ensure_redis() {
+  local host port
+  host=$(redis_host); port=$(redis_port)
+  if redis_answers "$host" "$port"; then say "Redis answers at $host:$port"; return; fi
+  case "$host" in 127.*|localhost|::1) ;; *) die "Redis at $REDIS_URL does not answer (not starting one for a remote host)";; esac
+  ensure_redis_binary
+  mkdir -p "$VOLUME_ROOT/redis"
+  say "starting redis-server on port $port (AOF in $VOLUME_ROOT/redis)"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$VOLUME_ROOT/redis" --appendonly yes --save "" --daemonize no \
+    --logfile "$VOLUME_ROOT/redis/redis.log" &
+  REDIS_PID=$!
+  for _ in $(seq 1 100); do redis_answers "$host" "$port" && return; sleep 0.1; done
+  die "redis-server did not start; see $VOLUME_ROOT/redis/redis.log"
+}
+
+ensure_upscale_model() {
+  local dir="$COMFYUI_DIR/models/upscale_models" file
+  file="$dir/RealESRGAN_x2plus.pth"
+  [ -f "$file" ] && return 0
+  mkdir -p "$dir" || die "cannot create $dir"
+  say "downloading RealESRGAN_x2plus.pth to $dir"
+  if command -v curl >/dev/null; then curl -fL --retry 3 -o "$file.part" "$UPSCALE_URL" || { rm -f "$file.part"; die "download of $UPSCALE_URL failed"; }
+  else wget -q -O "$file.part" "$UPSCALE_URL" || { rm -f "$file.part"; die "download of $UPSCALE_URL failed"; }; fi
+  local got
+  got=$(sha256sum "$file.part" | cut -d' ' -f1)
+  if [ "$got" != "$UPSCALE_SHA256" ]; then
+    rm -f "$file.part"
+    die "RealESRGAN_x2plus.pth checksum mismatch (got $got, want $UPSCALE_SHA256); file deleted"
+  fi
+  mv "$file.part" "$file"
+}
+
+check_comfyui() {
+  if command -v curl >/dev/null && curl -sf -m 3 "$COMFYUI_URL/system_stats" >/dev/null; then
+    say "ComfyUI answers at $COMFYUI_URL"
+  else
+    say "WARNING: ComfyUI does not answer at $COMFYUI_URL — image jobs will fail until it runs (set COMFYUI_URL)"
+  fi
+}
+
+warn_exposed() {
+  case "$HOST" in 127.*|localhost|::1) return;; esac
+  if [ -z "${ISENGARD_API_TOKEN:-}" ]; then
+    printf '\033[1;31m%s\033[0m\n' \
+      "!!! WARNING: listening on $HOST without ISENGARD_API_TOKEN: anyone who reaches this address can train, generate and read logs." >&2
+  fi
+}
+
+build() {
+  say "building (server/worker JS + web app)"
+  npm run --silent build >&2
+}
+
+run() {
+  ensure_node_modules
+  mkdir -p "$VOLUME_ROOT"
+  trap cleanup INT TERM EXIT
+  ensure_redis
+  [ -n "${REDIS_PID:-}" ] && CHILDREN+=("$REDIS_PID")
+  if [ "$ISENGARD_MODE" = "production" ]; then
+    [ "${IMAGE_BACKEND:-comfyui}" = "comfyui" ] && { ensure_upscale_model; check_comfyui; }
+  fi
+  warn_exposed
+  build
+  # Workers first in the list so they are signalled before Redis goes away.
+  local gpus=${ISENGARD_GPUS:-}
+  if [ -n "$gpus" ]; then
+    IFS=',' read -ra ids <<<"$gpus"
+    for id in "${ids[@]}"; do CUDA_VISIBLE_DEVICES=$id node dist/worker/main.js & CHILDREN=("$!" "${CHILDREN[@]}"); done
+  else
+    node dist/worker/main.js & CHILDREN=("$!" "${CHILDREN[@]}")
+  fi
+  node dist/server/main.js & CHILDREN=("$!" "${CHILDREN[@]}")
+  say "Isengard ($ISENGARD_MODE) at http://$HOST:$PORT  — Ctrl-C stops everything"
+  # Any child dying takes the rest down: a half-running studio helps nobody.
+  wait -n || true
+  say "a process exited; stopping the rest"
+  cleanup
+}
+
+test_all() {
+  local failed=0 passed=0
+  ensure_node_modules
+  ensure_redis_binary
+  if [ ! -x /usr/bin/chromium ]; then apt_install chromium || die "chromium is required for the browser tests"; fi
+  mkdir -p .tmp
+  step() {
+    local name=$1; shift
+    say "$name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAILED: $name"; fi
+  }
+  step "typecheck" npm run --silent typecheck
+  step "lint" npm run --silent lint
+  step "build" npm run --silent build
+  say "tests"
+  rm -f .tmp/vitest.json
+  SMOKE_TEST_ENABLED=1 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || true
+  if [ -f .tmp/vitest.json ]; then
+    read -r tp tf < <(node .ci/vitest-counts.cjs .tmp/vitest.json)
+    passed=$((passed + tp)); failed=$((failed + tf))
+  else
+    failed=$((failed + 1)); say "FAILED: vitest wrote no report"
+  fi
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+case "${1:-}" in
+  ""|run) run ;;
+  test) test_all ;;
+  build) ensure_node_modules; build ;;
+  *) echo "usage: ./start.sh [test]" >&2; exit 2 ;;
+esac

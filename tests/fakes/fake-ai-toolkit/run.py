@@ -1,0 +1,203 @@
+"""Fake ostris/ai-toolkit `run.py` for tests: same CLI, same config checks (stricter), same output.
+
+It prints what BaseSDTrainProcess prints (job banner on stdout, a tqdm bar redrawn with '\\r' on
+stderr, "Saving at step N"), writes `<training_folder>/<name>/<name>_000000250.safetensors`
+checkpoints (rotating old ones out like max_step_saves_to_keep), `samples/<ms>__000000250_0.jpg`
+samples (baseline at step 0, every sample_every, final) and the final `<name>.safetensors`.
+
+Knobs (environment):
+  FAKE_AI_TOOLKIT_STEP_MS          milliseconds per training step (default 20)
+  FAKE_AI_TOOLKIT_FAIL_AT_STEP=n   Python traceback (CUDA OOM) on stderr at step n, exit 1
+  FAKE_AI_TOOLKIT_IGNORE_SIGTERM=1 ignore SIGTERM (to exercise the SIGKILL fallback)
+  FAKE_AI_TOOLKIT_CHILD=1          start a helper subprocess in the same process group, like a
+                                   dataloader worker, and print its pid
+Python stdlib only.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+# No __pycache__ beside the fake in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_config import ConfigError, count_images, load_config, validate  # noqa: E402
+from fake_media import sample_jpeg, write_safetensors  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BAR = " " + "".join(map(chr, range(0x258F, 0x2587, -1)))  # tqdm's UTF charset: ' ▏▎▍▌▋▊▉█'
+
+
+def out(text=""):
+    print(text, flush=True)
+
+
+def err(text):
+    # Bytes, so the unicode bar survives whatever locale the worker runs with.
+    sys.stderr.buffer.write(text.encode("utf-8"))
+    sys.stderr.buffer.flush()
+
+
+def fmt_interval(t):
+    mins, s = divmod(int(t), 60)
+    h, m = divmod(mins, 60)
+    return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def tqdm_line(desc, n, total, elapsed, postfix=""):
+    """tqdm's default meter: `{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{postfix}]`."""
+    frac = n / total
+    full, part = divmod(int(frac * 10 * 8), 8)
+    bar = BAR[-1] * full + (BAR[part] + BAR[0] * (10 - full - 1) if full < 10 else "")
+    rate = n / elapsed if n and elapsed > 0 else None
+    if rate is None:
+        rate_fmt, remaining = "?it/s", "?"
+    else:
+        rate_fmt = f"{1 / rate:5.2f}s/it" if 1 / rate > 1 else f"{rate:5.2f}it/s"
+        remaining = fmt_interval((total - n) / rate)
+    prefix = f"{desc}: " if desc else ""
+    post = f", {postfix}" if postfix else ""
+    return f"\r{prefix}{frac * 100:3.0f}%|{bar}| {n}/{total} [{fmt_interval(elapsed)}<{remaining}, {rate_fmt}{post}]"
+
+
+def side_bar(desc, total, step_s):
+    """Short bars ai-toolkit also draws (latent caching, sample generation); not training progress."""
+    start = time.time()
+    for n in range(total + 1):
+        err(tqdm_line(desc, n, total, time.time() - start + n * step_s))
+    err("\n")
+
+
+def fail(message, exc="ValueError"):
+    out(f"Error running job: {message}")
+    out("")
+    out("========================================")
+    out("Result:")
+    out(" - 0 completed jobs")
+    out(" - 1 failure")
+    out("========================================")
+    err("Traceback (most recent call last):\n"
+        f'  File "{os.path.join(HERE, "run.py")}", line 120, in <module>\n    main()\n'
+        f'  File "{os.path.join(HERE, "run.py")}", line 108, in main\n    raise e\n'
+        f'  File "{os.path.join(HERE, "run.py")}", line 96, in main\n    job.run()\n'
+        '  File "/ai-toolkit/jobs/ExtensionJob.py", line 22, in run\n    process.run()\n'
+        '  File "/ai-toolkit/jobs/process/BaseSDTrainProcess.py", line 2573, in run\n'
+        "    loss_dict = self.hook_train_loop(batch_list)\n"
+        f"{exc}: {message}\n")
+    sys.exit(1)
+
+
+def write_samples(root, proc, step):
+    sample = proc["sample"]
+    folder = os.path.join(root, "samples")
+    os.makedirs(folder, exist_ok=True)
+    prompts = sample["prompts"]
+    side_bar("Generating Samples", len(prompts), 0.01)
+    gen_time = int(time.time() * 1000)
+    width = len(str(len(prompts)))
+    for i in range(len(prompts)):
+        name = f"{gen_time}__{str(step).zfill(9)}_{str(i).zfill(width)}.jpg"
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(sample_jpeg(sample.get("width", 512), sample.get("height", 512), step, i))
+
+
+def save(root, name, proc, step):
+    keep = proc["save"].get("max_step_saves_to_keep", 5)
+    suffix = f"_{str(step).zfill(9)}" if step is not None else ""
+    meta = {"name": name, "version": "1.0", "training_info": f'{{"step": {step or proc["train"]["steps"]}}}'}
+    write_safetensors(os.path.join(root, f"{name}{suffix}.safetensors"), proc["network"]["linear"], meta)
+    if step is None:
+        return
+    saves = sorted(f for f in os.listdir(root) if f.startswith(f"{name}_") and f.endswith(".safetensors"))
+    for old in saves[: max(0, len(saves) - keep)]:
+        os.remove(os.path.join(root, old))
+
+
+def train(proc, name):
+    step_s = float(os.environ.get("FAKE_AI_TOOLKIT_STEP_MS", "20")) / 1000
+    fail_at = int(os.environ.get("FAKE_AI_TOOLKIT_FAIL_AT_STEP", "0") or 0)
+    t = proc["train"]
+    steps, save_every, sample_every = t["steps"], proc["save"]["save_every"], proc["sample"]["sample_every"]
+    root = os.path.join(proc["training_folder"], name)
+    os.makedirs(root, exist_ok=True)
+    folder = proc["datasets"][0]["folder_path"]
+    images = count_images(folder)
+    out("Loading Flux model")
+    out("Loading transformer")
+    out("Quantizing transformer")
+    out("Loading T5")
+    out("Loading CLIP")
+    out("making pipe")
+    out("preparing")
+    out(f"create LoRA network. base dim (rank): {proc['network']['linear']}, alpha: {proc['network']['linear_alpha']}")
+    out(f"Dataset: {folder}")
+    out("  -  Preprocessing image dimensions")
+    if images == 0:
+        fail(f"No images found in {folder}")
+    out(f"  -  Found {images} images")
+    side_bar("Caching latents to disk", images, 0.01)
+    if os.environ.get("FAKE_AI_TOOLKIT_CHILD") == "1":
+        child = subprocess.Popen(["sleep", "600"])
+        out(f"dataloader worker pid {child.pid}")
+    out("Generating baseline samples before training")
+    write_samples(root, proc, 0)
+    start = time.time()
+    err(tqdm_line(name, 0, steps, 0))
+    loss = 0.6
+    for step in range(1, steps + 1):
+        time.sleep(step_s)
+        if step == fail_at:
+            err("\n")
+            fail("CUDA out of memory. Tried to allocate 72.00 MiB. GPU 0 has a total capacity of 23.55 GiB "
+                 "of which 41.06 MiB is free.", "torch.OutOfMemoryError")
+        loss = 0.08 + 0.5 * 2.718281828 ** (-3 * step / steps)
+        lr = float(t["lr"]) * (0.5 if t.get("lr_scheduler") != "constant" and step > steps / 2 else 1)
+        err(tqdm_line(name, step, steps, time.time() - start, f"lr: {lr:.1e} loss: {loss:.3e}"))
+        if step < steps and step % save_every == 0:
+            out(f"\nSaving at step {step}")
+            save(root, name, proc, step)
+        if step < steps and step % sample_every == 0:
+            write_samples(root, proc, step)
+    err("\n")
+    save(root, name, proc, None)
+    write_samples(root, proc, steps)
+    out("")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config_file_list", nargs="+", type=str)
+    parser.add_argument("-r", "--recover", action="store_true")
+    parser.add_argument("-n", "--name", type=str, default=None)
+    parser.add_argument("-l", "--log", type=str, default=None)
+    args = parser.parse_args()
+    if os.environ.get("FAKE_AI_TOOLKIT_IGNORE_SIGTERM") == "1":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    out(f"fake ai-toolkit pid {os.getpid()}")
+    out(f"Running {len(args.config_file_list)} job{'' if len(args.config_file_list) == 1 else 's'}")
+    for path in args.config_file_list:
+        try:
+            config = load_config(path, args.name)
+            proc = validate(config)
+        except ConfigError as e:
+            fail(str(e))
+        name = config["config"]["name"]
+        out("")
+        out("#############################################")
+        out(f"# Running job: {name}")
+        out("#############################################")
+        out("")
+        out("")
+        out("Running  1 process")
+        train(proc, name)
+    out("")
+    out("========================================")
+    out("Result:")
+    out(f" - {len(args.config_file_list)} completed job{'' if len(args.config_file_list) == 1 else 's'}")
+    out("========================================")
+
+
+if __name__ == "__main__":
+    main()
