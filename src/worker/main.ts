@@ -28,8 +28,11 @@ const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' }).chil
 const stallInterval = Number(process.env.ISENGARD_STALL_INTERVAL_MS ?? 5000);
 
 const redis = createRedis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 3 });
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const store = new JobStore(redis);
-const events = new JobEvents(createSubscriber(config.REDIS_URL), logger);
+const subscriber = createSubscriber(config.REDIS_URL);
+subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
+const events = new JobEvents(subscriber, logger);
 const paths = new VolumePaths(config.VOLUME_ROOT);
 const backends = createBackends(config);
 await backends.training.init?.(logger);

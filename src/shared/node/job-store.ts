@@ -29,6 +29,8 @@ export class JobStore {
 
   constructor(private readonly redis: Redis) {
     this.tx = redis.duplicate();
+    // Failures surface on the commands themselves; the event would only print "Unhandled error".
+    this.tx.on('error', () => undefined);
   }
 
   async close(): Promise<void> {
