@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { assertVolumeWritable } from './volume.js';
 
 const MODES = ['production', 'fast-test'] as const;
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,9 +77,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return parseConfig(env);
+    const config = parseConfig(env);
+    assertVolumeWritable(config.VOLUME_ROOT);
+    return config;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('VOLUME_ROOT'))) {
       process.stderr.write(`isengard: ${err.message}\n`);
       process.exit(1);
     }

@@ -2,6 +2,7 @@
  * Every path under VOLUME_ROOT is built here. Any part that came from a user is checked to be a
  * single safe segment, and the result is checked to stay under the root.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 
@@ -55,5 +56,20 @@ export class VolumePaths {
   }
   redisDir(): string {
     return this.under('redis');
+  }
+}
+
+/**
+ * Start-up check that VOLUME_ROOT exists (or can be made) and takes a write, so a read-only or
+ * wrong mount fails loudly at start instead of on the first job.
+ */
+export function assertVolumeWritable(root: string): void {
+  const probe = path.join(root, `.isengard-write-test-${process.pid}`);
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(probe, 'ok');
+    fs.rmSync(probe, { force: true });
+  } catch (err) {
+    throw new Error(`VOLUME_ROOT ${root} is not writable: ${(err as Error).message}`);
   }
 }

@@ -10,6 +10,7 @@ import type { Config } from '../../../../shared/node/config.js';
 import { abortableSleep } from '../../abortable-sleep.js';
 import type { GenerationInput, ImageBackend, JobContext } from '../../types.js';
 import { renderSeedImage, upscale2x } from './render.js';
+import { writeFileAtomic } from '../../../../shared/node/atomic-write.js';
 
 export function createMockImageBackend(config: Config): ImageBackend {
   const stepMs = config.MOCK_STEP_MS;
@@ -45,7 +46,8 @@ export function createMockImageBackend(config: Config): ImageBackend {
           ctx.logger.info('Upscaled 2x (lanczos3)', 'upscale.applied', { from: [width, height], to: [outW, outH] });
         }
         const name = `${ctx.jobId}_${i}.png`;
-        await fs.writeFile(path.join(ctx.outputsDir, name), png);
+        // Atomic, so a full disk leaves no half image under an output name.
+        await writeFileAtomic(path.join(ctx.outputsDir, name), png);
         await ctx.addOutput({ name, kind: 'image', width: outW, height: outH, seed });
         ctx.logger.info(`Image ${i + 1}/${count} saved`, 'mock.image_saved', { name, width: outW, height: outH, seed });
       }
