@@ -37,6 +37,21 @@ function alive(pid: number): boolean {
   }
 }
 
+function trainerPids(jobId: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`training/${jobId}/config.yaml`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(alive);
+}
+
 describe('ai-toolkit backend through the real worker', () => {
   it('every wired control reaches config.yaml, progress is parsed, the LoRA is registered and usable', async () => {
     const config = { steps: 200, learning_rate: 0.0002, lora_rank: 32, resolution: 768, batch_size: 2, optimizer: 'adamw', scheduler: 'linear', precision: 'fp16' };
@@ -87,17 +102,7 @@ describe('ai-toolkit backend through the real worker', () => {
     await stack.spawnWorker();
     const { body: job } = await stack.call<JobRecord>('training.start', { character_id: characterId, config: { steps: 5000 } });
     await stack.waitFor(job.id, (r) => (r.current_step ?? 0) > 5, 30_000);
-    const pids = fs
-      .readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`training/${job.id}/config.yaml`);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    const pids = trainerPids(job.id);
     expect(pids.length).toBeGreaterThan(0);
     await stack.call('training.cancel', { id: job.id });
     const done = await stack.waitFor(job.id, undefined, 20_000);

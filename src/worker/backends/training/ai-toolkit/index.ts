@@ -22,6 +22,7 @@ import { OutputWatcher } from './output-watcher.js';
 import { buildTrainerConfig, renderTrainerYaml, summarizeTrainerConfig } from './trainer-config.js';
 import { DEFAULT_KILL_GRACE_MS, startTrainer, type TrainerExit, type TrainerStream } from './trainer-process.js';
 import { parseTqdmLine, type TqdmProgress } from './tqdm-parser.js';
+import { killStaleTrainer, recordTrainerPid } from './stale-trainer.js';
 
 export interface AiToolkitBackendOptions {
   /** Added to the trainer's environment (tests drive the fake trainer with it). */
@@ -119,6 +120,8 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
       }
       await fs.mkdir(input.workDir, { recursive: true });
       const configPath = path.join(input.workDir, 'config.yaml');
+      const stale = killStaleTrainer(input.workDir, configPath);
+      if (stale) ctx.logger.warning(`Killed a trainer left running by a lost worker (pid ${stale})`, 'trainer.stale_killed', { pid: stale });
       await fs.writeFile(configPath, renderTrainerYaml(trainer.doc));
       ctx.logger.info('ai-toolkit config written', 'trainer.config', { path: configPath, ...summarizeTrainerConfig(trainer) });
 
@@ -161,6 +164,7 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
         killGraceMs,
         onLine,
       });
+      recordTrainerPid(input.workDir, proc.pid);
       const onAbort = () => {
         ctx.logger.warning('Stopping trainer (SIGTERM to its process group)', 'trainer.cancel', { pid: proc.pid });
         proc.cancel();
