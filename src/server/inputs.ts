@@ -16,10 +16,9 @@ import {
 import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
 import { idField, optionalParamField, paramField, textField } from '../shared/param-fields.js';
 import type { ActiveManifests } from './manifests.js';
+import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
 
 const request = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "Parameter 'input' must be a JSON object" });
-
-export const MAX_IMAGES_PER_JOB = 4;
 
 const triggerWord = () =>
   textField('trigger_word', {

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isTerminal, type JobOutput, type JobRecord, type JobType } from '../shared/jobs.js';
+import { isTerminal, type JobOutput, type JobRecord, type JobType, type ProgressUpdate } from '../shared/jobs.js';
 import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
 import type { JobStore } from '../shared/node/job-store.js';
@@ -117,13 +117,31 @@ export class JobProcessor {
         .catch(() => undefined);
     }, this.deps.cancelPollMs ?? 1000);
     const startedAt = Date.now();
+    let lastDecile = 0;
+    const milestone = (u: ProgressUpdate) => {
+      // The JSONL keeps a line per 10 % so a reloaded page or a downloaded log can show the curve.
+      const decile = Math.floor(u.progress * 10);
+      if (decile <= lastDecile) return;
+      lastDecile = decile;
+      jobLog.info(`Progress ${decile * 10}%`, 'job.progress', {
+        progress: Number(u.progress.toFixed(3)),
+        current_step: u.current_step,
+        total_steps: u.total_steps,
+        loss: u.loss,
+        eta_seconds: u.eta_seconds,
+      });
+    };
     jobLog.info('Job started', 'job.start', { job_type: type, attempt: record.attempts, worker: this.deps.workerName });
     const ctx: JobContext = {
       jobId: id,
       signal: controller.signal,
       logger: jobLog,
       outputsDir: paths.outputsDir(id),
-      progress: (u) => throttle.push({ ...u, progress: Math.min(1, Math.max(0, u.progress)) }),
+      progress: (u) => {
+        const update = { ...u, progress: Math.min(1, Math.max(0, u.progress)) };
+        throttle.push(update);
+        milestone(update);
+      },
       addOutput: async (output: JobOutput) => {
         await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
       },

@@ -55,12 +55,14 @@ export async function waitForLine(w: WorkerProcess, pattern: RegExp, timeoutMs =
   }
 }
 
-export async function startStack(opts: { workers?: number; env?: Record<string, string>; aof?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { workers?: number; env?: Record<string, string>; aof?: boolean; clientDir?: string } = {},
+): Promise<Stack> {
   const redis = await startRedis({ aof: opts.aof });
   const volume = tempDir('isengard-vol-');
   const extra = { ISENGARD_STALL_INTERVAL_MS: '1000', ...opts.env };
   const env = { ...testEnv(redis.url, volume, extra), LOG_LEVEL: 'info' };
-  const api = createApiServer(testConfig(redis.url, volume, extra), silentLogger());
+  const api = createApiServer(testConfig(redis.url, volume, extra), silentLogger(), { clientDir: opts.clientDir });
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
   const workers: WorkerProcess[] = [];

@@ -1,0 +1,55 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, render, screen } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import type { ImageCapabilities } from '../../shared/capabilities.js';
+import { mockImage } from '../../shared/manifests.js';
+import { GenerateForm } from './GenerateForm.js';
+
+afterEach(cleanup);
+
+describe('GenerateForm', () => {
+  it('renders toggles as checkboxes by name; unsupported ones disabled with the reason', async () => {
+    const onSubmit = vi.fn();
+    render(<GenerateForm caps={mockImage} loras={[]} onSubmit={onSubmit} />);
+    const upscale = screen.getByLabelText('Use Upscale') as HTMLInputElement;
+    expect(upscale.type).toBe('checkbox');
+    expect(upscale.disabled).toBe(false);
+    const face = screen.getByLabelText('Use Facedetailer') as HTMLInputElement;
+    expect(face.disabled).toBe(true);
+    expect(face.closest('.field')!.textContent).toContain('Workflow not implemented');
+
+    await userEvent.type(screen.getByLabelText('Prompt'), 'a cat');
+    await userEvent.click(upscale);
+    await userEvent.click(screen.getByRole('button', { name: /Portrait 3:4/ }));
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    const input = onSubmit.mock.lastCall![0];
+    expect(input.count).toBe(1);
+    expect(input.lora_id).toBeUndefined();
+    expect(input.config).toMatchObject({ prompt: 'a cat', model_variant: 'flux-dev', use_upscale: true, use_facedetailer: false, width: 768, height: 1024 });
+    expect('seed' in input.config).toBe(false);
+  });
+
+  it('follows another manifest: its variants, parameters and toggles', async () => {
+    const caps: ImageCapabilities = {
+      backend: 'other',
+      model_variants: ['sdxl', 'sd15'],
+      toggles: { use_refiner: { supported: true }, use_hires_fix: { supported: false, reason: 'Later' } },
+      parameters: { cfg: { type: 'float', min: 1, max: 15, step: 0.5, default: 7, wired: true }, sampler: { type: 'enum', options: ['euler', 'dpm'], default: 'euler', wired: true } },
+    };
+    const onSubmit = vi.fn();
+    render(<GenerateForm caps={caps} loras={[]} onSubmit={onSubmit} />);
+    expect(screen.queryByLabelText('Width')).toBeNull();
+    expect(screen.queryByLabelText('Use Upscale')).toBeNull();
+    expect(screen.queryByRole('group', { name: 'Size presets' })).toBeNull();
+    expect((screen.getByLabelText('Cfg') as HTMLInputElement).max).toBe('15');
+    expect((screen.getByLabelText('Use Hires Fix') as HTMLInputElement).disabled).toBe(true);
+    await userEvent.type(screen.getByLabelText('Prompt'), 'x');
+    await userEvent.selectOptions(screen.getByLabelText('Model Variant'), 'sd15');
+    await userEvent.click(screen.getByLabelText('Fixed'));
+    await userEvent.clear(screen.getByLabelText('Seed'));
+    await userEvent.type(screen.getByLabelText('Seed'), '42');
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    expect(onSubmit.mock.lastCall![0].config).toEqual({ prompt: 'x', model_variant: 'sd15', cfg: 7, sampler: 'euler', use_refiner: false, use_hires_fix: false, seed: 42 });
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Drag-and-drop (or pick) many images at once. The server judges each file by its content and
+ * answers per file; rejected ones are listed with the reason it gave.
+ */
+import { useRef, useState, type DragEvent } from 'react';
+import { uploadImages, type UploadResult } from '../lib/api.js';
+import { ErrorBox } from './ui.js';
+
+interface FileResult {
+  filename: string;
+  ok: boolean;
+  reason?: string;
+}
+
+/** Server answers name rejected files; everything else sent in that batch was stored. */
+function perFile(files: readonly File[], result: UploadResult): FileResult[] {
+  const rejected = new Map(result.rejected.map((r) => [r.filename, r.reason]));
+  const rows: FileResult[] = files.map((f) => (rejected.has(f.name) ? { filename: f.name, ok: false, reason: rejected.get(f.name) } : { filename: f.name, ok: true }));
+  for (const r of result.rejected) if (!files.some((f) => f.name === r.filename)) rows.push({ filename: r.filename, ok: false, reason: r.reason });
+  return rows;
+}
+
+export function ImageUploader({ characterId, onUploaded }: { characterId: string; onUploaded: () => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [results, setResults] = useState<FileResult[]>([]);
+  const [error, setError] = useState<unknown>(null);
+
+  const send = async (files: readonly File[]) => {
+    if (files.length === 0) return;
+    setBusy(true);
+    setError(null);
+    setResults([]);
+    try {
+      const result = await uploadImages(characterId, files);
+      setResults(perFile(files, result));
+      if (result.uploaded.length > 0) onUploaded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+      if (input.current) input.current.value = '';
+    }
+  };
+
+  const drop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    void send([...e.dataTransfer.files]);
+  };
+
+  return (
+    <div className="uploader">
+      <div
+        className={`dropzone${over ? ' over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={drop}
+      >
+        <p>{busy ? 'Uploading…' : 'Drop photos here (JPEG, PNG or WebP, short side ≥ 256 px)'}</p>
+        <label className="button secondary" htmlFor={`upload-${characterId}`}>
+          Choose files
+        </label>
+        <input
+          id={`upload-${characterId}`}
+          ref={input}
+          className="visually-hidden"
+          type="file"
+          multiple
+          accept="image/jpeg,image/png,image/webp"
+          aria-label="Upload images"
+          onChange={(e) => void send([...(e.target.files ?? [])])}
+          disabled={busy}
+        />
+      </div>
+      <ErrorBox error={error} />
+      {results.length > 0 && (
+        <ul className="upload-results" aria-label="Upload results">
+          {results.map((r, i) => (
+            <li key={`${r.filename}-${i}`} className={r.ok ? 'ok' : 'rejected'}>
+              <span className="mono">{r.filename}</span> {r.ok ? <span className="ok-text">uploaded</span> : <span className="field-error">rejected: {r.reason}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import type { ParameterMap } from '../../shared/capabilities.js';
+import type { Character } from '../../shared/characters.js';
+import { mockTraining } from '../../shared/manifests.js';
+import { TrainingForm } from './TrainingForm.js';
+
+afterEach(cleanup);
+
+const characters: Character[] = [
+  { id: 'char-000000000001', name: 'Anna', trigger_word: 'ohwx_anna', created_at: '2024-01-01T00:00:00.000Z', images: [] },
+];
+
+const value = (label: string) => (screen.getByLabelText(label) as HTMLInputElement | HTMLSelectElement).value;
+
+function setup(parameters: ParameterMap = mockTraining.parameters) {
+  const onSubmit = vi.fn();
+  const utils = render(<TrainingForm backend="mock" parameters={parameters} characters={characters} onSubmit={onSubmit} />);
+  return { onSubmit, ...utils };
+}
+
+describe('TrainingForm presets', () => {
+  it('applying "quality" sets the wired values and notes the 2 the trainer does not support', async () => {
+    const { onSubmit } = setup();
+    expect(screen.queryByText(/preset params not supported/)).toBeNull();
+    await userEvent.selectOptions(screen.getByLabelText('Preset'), 'quality');
+    expect(screen.getByText('2 preset params not supported by current trainer')).toBeTruthy();
+    expect(value('Steps')).toBe('2000');
+    expect(value('Lora Rank')).toBe('32');
+    expect(value('Optimizer')).toBe('prodigy');
+    expect(value('Scheduler')).toBe('cosine_with_restarts');
+    // The unwired ones keep showing their defaults, not the preset's values.
+    expect(value('Network Alpha')).toBe('16');
+    expect(value('Gradient Accumulation')).toBe('1');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Start Training' }));
+    const { character_id, config } = onSubmit.mock.lastCall![0];
+    expect(character_id).toBe('char-000000000001');
+    expect(config).toEqual({
+      steps: 2000,
+      learning_rate: 5e-5,
+      lora_rank: 32,
+      resolution: 1024,
+      batch_size: 1,
+      optimizer: 'prodigy',
+      scheduler: 'cosine_with_restarts',
+      precision: 'bf16',
+    });
+  });
+
+  it('a fully supported preset shows no note', async () => {
+    setup();
+    await userEvent.selectOptions(screen.getByLabelText('Preset'), 'quality');
+    await userEvent.selectOptions(screen.getByLabelText('Preset'), 'quick');
+    expect(screen.queryByText(/preset params not supported/)).toBeNull();
+    expect(value('Steps')).toBe('500');
+    expect(value('Resolution')).toBe('768');
+  });
+
+  it('lists unwired parameters in a collapsed section, disabled, with reasons', () => {
+    setup();
+    const summary = screen.getByText('2 parameters not available');
+    const details = summary.closest('details')!;
+    expect(details.open).toBe(false);
+    for (const [label, reason] of [
+      ['Gradient Accumulation', 'Not yet implemented in AI-Toolkit adapter'],
+      ['Network Alpha', 'Planned for Phase 2'],
+    ] as const) {
+      const control = within(details).getByLabelText(label) as HTMLInputElement;
+      expect(control.disabled).toBe(true);
+      expect(control.closest('.field')!.textContent).toContain(reason);
+    }
+  });
+
+  it('shows server issues next to the control they name', () => {
+    const error = { message: "Parameter 'steps' below minimum (100)", data: { issues: [{ param: 'steps', message: "Parameter 'steps' below minimum (100)" }, { param: 'character_id', message: "Character 'x' has no images" }] } };
+    render(<TrainingForm backend="mock" parameters={mockTraining.parameters} characters={characters} onSubmit={() => {}} error={error} />);
+    const steps = screen.getByLabelText('Steps');
+    expect(steps.closest('.field')!.textContent).toContain("Parameter 'steps' below minimum (100)");
+    expect(screen.getByLabelText('Character').closest('.field')!.textContent).toContain("Character 'x' has no images");
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('TrainingForm follows the manifest', () => {
+  const other: ParameterMap = {
+    epochs: { type: 'int', min: 1, max: 50, default: 10, wired: true },
+    network_dim: { type: 'enum', options: [2, 4, 8], default: 4, wired: true },
+    steps: { type: 'int', min: 10, max: 300, default: 200, wired: true },
+    caption_dropout: { type: 'float', min: 0, max: 0.5, step: 0.05, default: 0.1, wired: false, reason: 'Needs a newer trainer' },
+  };
+
+  it('renders other names and ranges when the info changes, and submits only those', async () => {
+    const { onSubmit, rerender } = setup();
+    expect(screen.getByLabelText('Lora Rank')).toBeTruthy();
+    rerender(<TrainingForm backend="other" parameters={other} characters={characters} onSubmit={onSubmit} />);
+
+    expect(screen.queryByLabelText('Lora Rank')).toBeNull();
+    expect(screen.queryByLabelText('Optimizer')).toBeNull();
+    const epochs = screen.getByLabelText('Epochs') as HTMLInputElement;
+    expect([epochs.min, epochs.max, epochs.value]).toEqual(['1', '50', '10']);
+    const steps = screen.getByLabelText('Steps') as HTMLInputElement;
+    expect([steps.min, steps.max, steps.value]).toEqual(['10', '300', '200']);
+    expect([...(screen.getByLabelText('Network Dim') as HTMLSelectElement).options].map((o) => o.value)).toEqual(['2', '4', '8']);
+    expect(screen.getByText('1 parameters not available')).toBeTruthy();
+    expect((screen.getByLabelText('Caption Dropout') as HTMLInputElement).disabled).toBe(true);
+
+    await userEvent.selectOptions(screen.getByLabelText('Network Dim'), '8');
+    await userEvent.click(screen.getByRole('button', { name: 'Start Training' }));
+    expect(onSubmit.mock.lastCall![0].config).toEqual({ epochs: 10, network_dim: 8, steps: 200 });
+
+    // Only `steps` of "quality" exists here: the other 7 keys are skipped.
+    await userEvent.selectOptions(screen.getByLabelText('Preset'), 'quality');
+    expect(screen.getByText('7 preset params not supported by current trainer')).toBeTruthy();
+    expect(steps.value).toBe('2000');
+  });
+
+  it('carries a value the user changed over when the new schema still accepts it', async () => {
+    const { onSubmit, rerender } = setup();
+    await userEvent.clear(screen.getByLabelText('Steps'));
+    await userEvent.type(screen.getByLabelText('Steps'), '250');
+    rerender(<TrainingForm backend="other" parameters={other} characters={characters} onSubmit={onSubmit} />);
+    expect(value('Steps')).toBe('250');
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * The typed tRPC client. Every request carries its own `web-…` correlation id so a job's log
+ * lines can be traced back to the click that started it (DESIGN §6).
+ */
+import { createTRPCReact, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/react-query';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '../../server/routers/index.js';
+
+export const trpc = createTRPCReact<AppRouter>();
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export const CORRELATION_HEADER = 'X-Correlation-ID';
+export const newCorrelationId = (): string => `web-${crypto.randomUUID()}`;
+
+export function createTrpcClient(baseUrl = '') {
+  const url = `${baseUrl}/api/trpc`;
+  return trpc.createClient({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // EventSource cannot send headers; the server reads the id from connectionParams.
+        true: httpSubscriptionLink({ url, connectionParams: () => ({ correlationId: newCorrelationId() }) }),
+        false: httpBatchLink({ url, headers: () => ({ [CORRELATION_HEADER]: newCorrelationId() }) }),
+      }),
+    ],
+  });
+}

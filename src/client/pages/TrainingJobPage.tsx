@@ -1,0 +1,129 @@
+/** One training job, live: progress, loss chart, samples by step, checkpoints, log, cancel. */
+import { formatParamName } from '../../shared/capabilities.js';
+import type { JobOutput, JobRecord } from '../../shared/jobs.js';
+import { isTerminal } from '../../shared/jobs.js';
+import { JobHeader } from '../components/JobHeader.js';
+import { LogViewer } from '../components/LogViewer.js';
+import { LossChart } from '../components/LossChart.js';
+import { ErrorBox, Loading, ProgressBar } from '../components/ui.js';
+import { mergePoints, useJobUpdates } from '../hooks/use-job-updates.js';
+import { lossPointsFromLog, useLogFollow } from '../hooks/use-log-follow.js';
+import { jobFileUrl } from '../lib/api.js';
+import { formatDuration, formatLoss, formatTime, formatValue } from '../lib/format.js';
+import { Link } from '../lib/router.js';
+import { trpc } from '../lib/trpc.js';
+
+function samplesByStep(outputs: JobOutput[]): [number, JobOutput[]][] {
+  const groups = new Map<number, JobOutput[]>();
+  for (const o of outputs) if (o.kind === 'sample') groups.set(o.step ?? 0, [...(groups.get(o.step ?? 0) ?? []), o]);
+  return [...groups.entries()].sort((a, b) => b[0] - a[0]);
+}
+
+function Stats({ job }: { job: JobRecord }) {
+  const rows: [string, string][] = [
+    ['Step', job.current_step !== undefined ? `${job.current_step} / ${job.total_steps ?? '?'}` : '—'],
+    ['Speed', job.it_per_sec !== undefined ? `${job.it_per_sec} it/s` : '—'],
+    ['ETA', isTerminal(job.status) ? '—' : formatDuration(job.eta_seconds)],
+    ['Loss', formatLoss(job.loss)],
+  ];
+  return (
+    <dl className="stats">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function TrainingJobPage({ jobId }: { jobId: string }) {
+  const utils = trpc.useUtils();
+  const { record: job, points, error } = useJobUpdates(jobId, (r) => {
+    if (isTerminal(r.status)) void utils.training.list.invalidate();
+  });
+  const log = useLogFollow(jobId);
+  const character = trpc.characters.get.useQuery({ id: job?.character_id ?? '' }, { enabled: !!job?.character_id, retry: false });
+
+  if (error && !job) return <ErrorBox error={error} />;
+  if (!job) return <Loading what="job" />;
+  const chartPoints = mergePoints(lossPointsFromLog(log.lines), points);
+  const groups = samplesByStep(job.outputs);
+  const checkpoints = job.outputs.filter((o) => o.kind === 'checkpoint' || o.kind === 'lora');
+
+  return (
+    <div className="page">
+      <p className="crumbs">
+        <Link to="/training">← Training</Link>
+      </p>
+      <JobHeader job={job} title={`Training ${character.data ? `“${character.data.name}”` : ''}`} />
+      <section className="card" aria-label="Progress">
+        <ProgressBar value={job.progress} label="Training progress" />
+        <Stats job={job} />
+        {job.message && <p className="muted">{job.message}</p>}
+        {job.error && <p className="field-error">{job.error}</p>}
+        {job.result_lora_id && (
+          <p>
+            LoRA ready: <span className="mono">{job.result_lora_id}</span> ·{' '}
+            <Link to={`/generate?lora=${encodeURIComponent(job.result_lora_id)}`}>Generate with it</Link>
+          </p>
+        )}
+      </section>
+      <div className="two-col">
+        <section className="card" aria-labelledby="loss-title">
+          <h2 id="loss-title">Loss</h2>
+          <LossChart points={chartPoints} totalSteps={job.total_steps} />
+        </section>
+        <section className="card" aria-labelledby="config-title">
+          <h2 id="config-title">Configuration</h2>
+          <dl className="config">
+            {Object.entries(job.config).map(([k, v]) => (
+              <div key={k}>
+                <dt>{formatParamName(k)}</dt>
+                <dd>{formatValue(v)}</dd>
+              </div>
+            ))}
+          </dl>
+          <p className="muted small">
+            Created {formatTime(job.created_at)}
+            {job.finished_at && ` · finished ${formatTime(job.finished_at)}`}
+          </p>
+        </section>
+      </div>
+      <section className="card" aria-labelledby="samples-title">
+        <h2 id="samples-title">Samples</h2>
+        {groups.length === 0 && <p className="empty">Samples appear at each save point.</p>}
+        <div className="samples">
+          {groups.map(([step, outputs]) => (
+            <div key={step} className="sample-group">
+              <h3>Step {step}</h3>
+              <div className="thumbs">
+                {outputs.map((o) => (
+                  <a key={o.name} href={jobFileUrl(job.id, o.name)} target="_blank" rel="noreferrer">
+                    <img src={jobFileUrl(job.id, o.name)} alt={`Sample at step ${step}`} loading="lazy" width={o.width} height={o.height} />
+                  </a>
+                ))}
+              </div>
+            </div>
+          ))}
+        </div>
+        {checkpoints.length > 0 && (
+          <ul className="files">
+            {checkpoints.map((o) => (
+              <li key={o.name}>
+                <a href={jobFileUrl(job.id, o.name)} download>
+                  {o.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="card" aria-labelledby="log-title">
+        <h2 id="log-title">Log</h2>
+        <LogViewer log={log} />
+      </section>
+    </div>
+  );
+}
