@@ -2,6 +2,7 @@ import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App } from './App.js';
+import { TokenGate } from './components/TokenGate.js';
 import { RouterProvider } from './lib/router.js';
 import { createTrpcClient, trpc } from './lib/trpc.js';
 import './styles.css';
@@ -25,9 +26,11 @@ function Root() {
   return (
     <trpc.Provider client={client} queryClient={queryClient}>
       <QueryClientProvider client={queryClient}>
-        <RouterProvider>
-          <App />
-        </RouterProvider>
+        <TokenGate>
+          <RouterProvider>
+            <App />
+          </RouterProvider>
+        </TokenGate>
       </QueryClientProvider>
     </trpc.Provider>
   );
