@@ -124,3 +124,14 @@ describe('graceful stop', () => {
     await waitForLine(w, /worker stopped/);
   });
 });
+
+describe('subscription errors', () => {
+  it('an unknown job id is a plain 404, not an endless reconnect', async () => {
+    const res = await fetch(`${stack.url}/api/trpc/jobs.onUpdate?input=${encodeURIComponent(JSON.stringify({ jobId: 'training-000000000000' }))}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    const text = await res.text();
+    expect(text).toContain('NOT_FOUND');
+    expect(text).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});

@@ -1,5 +1,14 @@
 import type { Inputs } from '../inputs.js';
 import { publicProcedure, router } from '../trpc.js';
+import { toTRPCError } from '../error-mapping.js';
+
+async function* mapStreamErrors<T>(stream: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+}
 
 export const jobsRouter = (inputs: Inputs) =>
   router({
@@ -8,8 +17,12 @@ export const jobsRouter = (inputs: Inputs) =>
       .input(inputs.jobList)
       .query(({ ctx, input }) => ctx.services.jobs.list({ ...input, characterId: input.character_id })),
     cancel: publicProcedure.input(inputs.jobId).mutation(({ ctx, input }) => ctx.services.jobs.cancel(input.id)),
-    /** Current record, then every change; ends after a terminal status. SSE. */
-    onUpdate: publicProcedure
-      .input(inputs.watchJob)
-      .subscription(({ ctx, input, signal }) => ctx.services.jobs.watch(input.jobId, signal)),
+    /**
+     * Current record, then every change; ends after a terminal status. SSE. An unknown id is a
+     * plain 404 before the stream opens; errors during the stream are mapped like any other.
+     */
+    onUpdate: publicProcedure.input(inputs.watchJob).subscription(async ({ ctx, input, signal }) => {
+      await ctx.services.jobs.get(input.jobId);
+      return mapStreamErrors(ctx.services.jobs.watch(input.jobId, signal));
+    }),
   });

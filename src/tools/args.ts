@@ -1,0 +1,92 @@
+/**
+ * Argument parsing for the CLI. One option table for every command (node:util parseArgs), then
+ * each command states which options it accepts, so a misplaced flag is a usage error, not ignored.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './cli-errors.js';
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  value?: string;
+  help: string;
+}
+
+export const OPTIONS = {
+  url: { type: 'string', value: 'url', help: 'API server (env ISENGARD_URL, default http://127.0.0.1:8000)' },
+  token: { type: 'string', value: 'token', help: 'API token (env ISENGARD_API_TOKEN)' },
+  json: { type: 'boolean', help: 'print one JSON document on stdout' },
+  help: { type: 'boolean', short: 'h', help: 'show help for the command' },
+  'no-wait': { type: 'boolean', help: 'return once the job is queued instead of following it' },
+  preset: { type: 'string', value: 'quick|balanced|quality', help: 'start from a training preset' },
+  param: { type: 'string', multiple: true, value: 'key=value', help: 'set a parameter (repeatable); typed by /api/info' },
+  lora: { type: 'string', value: 'lora_id', help: 'generate with this LoRA' },
+  upscale: { type: 'boolean', help: '2x upscale the images' },
+  count: { type: 'string', value: 'n', help: 'number of images (1-4)' },
+  follow: { type: 'boolean', short: 'f', help: 'keep streaming until the job is finished' },
+  out: { type: 'string', short: 'o', value: 'file', help: 'write the raw JSONL log to a file' },
+  type: { type: 'string', value: 'training|generation', help: 'only jobs of this type' },
+  status: { type: 'string', value: 'status', help: 'only jobs with this status' },
+  limit: { type: 'string', value: 'n', help: 'at most n items (1-100)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['url', 'token', 'json', 'help'];
+
+export interface Flags {
+  url?: string;
+  token?: string;
+  json?: boolean;
+  help?: boolean;
+  'no-wait'?: boolean;
+  preset?: string;
+  param?: string[];
+  lora?: string;
+  upscale?: boolean;
+  count?: string;
+  follow?: boolean;
+  out?: string;
+  type?: string;
+  status?: string;
+  limit?: string;
+}
+
+export interface ParsedArgs {
+  flags: Flags;
+  positionals: string[];
+}
+
+export function parseArgv(argv: readonly string[]): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+    return { flags: values as Flags, positionals };
+  } catch (err) {
+    // parseArgs' own messages are already about the offending flag; they just lack our prefix.
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Rejects flags the command does not take (after parsing, so `--url x` still consumed its value). */
+export function checkAllowed(flags: Flags, allowed: readonly OptionName[], command: string): void {
+  for (const key of Object.keys(flags) as OptionName[]) {
+    if (flags[key] !== undefined && !GLOBAL_OPTIONS.includes(key) && !allowed.includes(key)) {
+      throw new UsageError(`Option '--${key}' is not accepted by '${command}'`);
+    }
+  }
+}
+
+export function optionHelp(names: readonly OptionName[]): string[] {
+  return names.map((name) => {
+    const spec: OptionSpec = OPTIONS[name];
+    const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` <${spec.value}>` : ''}`;
+    return `  ${flag.padEnd(34)} ${spec.help}`;
+  });
+}
+
+/** `--count 2` → 2. */
+export function intFlag(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  // Non-numeric text is passed on as-is so the server answers with its own sentence.
+  return /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+}

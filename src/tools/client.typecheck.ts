@@ -1,0 +1,42 @@
+/**
+ * Compile-time contract of the typed client: each `@ts-expect-error` below is a call the
+ * AppRouter types must reject. If one stops being an error, `tsc` fails here. Never executed.
+ */
+import type { IsengardClient } from './client.js';
+
+export async function typecheck(client: IsengardClient): Promise<void> {
+  // Sound calls: inputs and outputs come from AppRouter.
+  const job = await client.generation.start.mutate({ config: { prompt: 'a castle', steps: 4, use_upscale: true }, count: 2 });
+  const status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' = job.status;
+  await client.training.start.mutate({ character_id: 'char-000000000000', config: { steps: 100, lora_rank: 8, optimizer: 'prodigy' } });
+  await client.jobs.get.query({ id: job.id });
+  const info = await client.system.info.query();
+  const name: 'Isengard API' = info.name;
+  void status;
+  void name;
+
+  // @ts-expect-error steps is an int parameter, not a string
+  await client.training.start.mutate({ character_id: 'char-000000000000', config: { steps: 'many' } });
+  // @ts-expect-error lora_rank is an enum of numbers: 7 is not one of them
+  await client.training.start.mutate({ character_id: 'char-000000000000', config: { lora_rank: 7 } });
+  // @ts-expect-error optimizer options are fixed strings
+  await client.training.start.mutate({ character_id: 'char-000000000000', config: { optimizer: 'sgd' } });
+  // @ts-expect-error character_id is required
+  await client.training.start.mutate({ config: {} });
+  // @ts-expect-error prompt is required in an image config
+  await client.generation.start.mutate({ config: { steps: 4 } });
+  // @ts-expect-error toggles are booleans
+  await client.generation.start.mutate({ config: { prompt: 'x', use_upscale: 'yes' } });
+  // @ts-expect-error model_variant is one of the manifest's variants
+  await client.generation.start.mutate({ config: { prompt: 'x', model_variant: 'sdxl' } });
+  // @ts-expect-error count is a number
+  await client.generation.start.mutate({ config: { prompt: 'x' }, count: 'two' });
+  // @ts-expect-error unknown procedure
+  await client.generation.launch.mutate({ config: { prompt: 'x' } });
+  // @ts-expect-error queries are not mutations
+  await client.jobs.get.mutate({ id: job.id });
+  // @ts-expect-error the subscription input is {jobId}, not {id}
+  client.jobs.onUpdate.subscribe({ id: job.id }, {});
+  // @ts-expect-error outputs are typed too: a job record has no `state`
+  void job.state;
+}

@@ -1,0 +1,83 @@
+/** `isengard jobs list|show|cancel|logs`. */
+import { downloadJobLogs, streamJobLogs, type RouterInputs } from '../client.js';
+import { intFlag } from '../args.js';
+import { EXIT } from '../cli-errors.js';
+import { table } from '../output.js';
+import type { Command } from './command.js';
+import { describeJob } from './job-view.js';
+
+type ListInput = RouterInputs['jobs']['list'];
+
+const list: Command = {
+  path: 'jobs list',
+  synopsis: '',
+  summary: 'List recent jobs, newest first',
+  options: ['type', 'status', 'limit'],
+  minArgs: 0,
+  maxArgs: 0,
+  async run({ client, out, flags }) {
+    // Filter values go to the server unchanged, which answers bad ones with its own sentence.
+    const page = await client.jobs.list.query({
+      ...(flags.type !== undefined ? { type: flags.type as ListInput['type'] } : {}),
+      ...(flags.status !== undefined ? { status: flags.status as ListInput['status'] } : {}),
+      ...(flags.limit !== undefined ? { limit: intFlag(flags.limit) as number } : {}),
+    });
+    out.result(page, () =>
+      page.items.length === 0
+        ? 'No jobs'
+        : table(
+            page.items.map((j) => ({ id: j.id, status: j.status, progress: `${Math.round(j.progress * 100)}%`, created: j.created_at, outputs: j.outputs.length })),
+            ['id', 'status', 'progress', 'created', 'outputs'],
+          ),
+    );
+    return EXIT.ok;
+  },
+};
+
+const show: Command = {
+  path: 'jobs show',
+  synopsis: '<job_id>',
+  summary: 'Show one job: status, progress, config, outputs',
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx) {
+    const job = await ctx.client.jobs.get.query({ id: ctx.args[0]! });
+    ctx.out.result(job, () => describeJob(ctx, job, { config: true }));
+    return EXIT.ok;
+  },
+};
+
+const cancel: Command = {
+  path: 'jobs cancel',
+  synopsis: '<job_id>',
+  summary: 'Cancel a queued or running job',
+  minArgs: 1,
+  maxArgs: 1,
+  async run({ client, out, args }) {
+    const job = await client.jobs.cancel.mutate({ id: args[0]! });
+    out.result(job, () => `${job.id} ${job.status === 'cancelled' ? 'cancelled' : 'cancelling (the worker stops it)'}`);
+    return EXIT.ok;
+  },
+};
+
+const logs: Command = {
+  path: 'jobs logs',
+  synopsis: '<job_id>',
+  summary: "Print a job's log (readable; JSONL with --json)",
+  details: ['--out <file> saves the raw JSONL instead of printing it.'],
+  options: ['follow', 'out'],
+  minArgs: 1,
+  maxArgs: 1,
+  async run({ conn, out, flags, args, signal }) {
+    const id = args[0]!;
+    if (flags.out !== undefined) {
+      const saved = await downloadJobLogs(conn, id, flags.out, { follow: flags.follow, signal });
+      out.result(saved, () => `${saved.path} (${saved.bytes} bytes)`);
+      return EXIT.ok;
+    }
+    for await (const line of streamJobLogs(conn, id, { follow: flags.follow, signal })) out.logLine(line);
+    return EXIT.ok;
+  },
+};
+
+export const jobCommands = [list, show, cancel, logs];
