@@ -54,15 +54,17 @@ redis_answers() {
   [[ "$reply" == +PONG* || "$reply" == -NOAUTH* ]]
 }
 
-CHILDREN=()
+APP_PIDS=()
+REDIS_PID=""
 cleanup() {
   trap - INT TERM EXIT
-  if [ ${#CHILDREN[@]} -gt 0 ]; then
-    say "stopping (${#CHILDREN[@]} processes)"
-    kill -TERM "${CHILDREN[@]}" 2>/dev/null || true
-    # The worker may take its grace period to finish a job; Redis goes last.
-    for pid in "${CHILDREN[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ ${#APP_PIDS[@]} -gt 0 ]; then
+    say "stopping (${#APP_PIDS[@]} processes)"
+    kill -TERM "${APP_PIDS[@]}" 2>/dev/null || true
+    # The worker may use its grace period to finish a job, and it needs Redis for that.
+    for pid in "${APP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   fi
+  if [ -n "$REDIS_PID" ]; then kill -TERM "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
 }
 
 ensure_redis() {
@@ -123,24 +125,22 @@ run() {
   mkdir -p "$VOLUME_ROOT"
   trap cleanup INT TERM EXIT
   ensure_redis
-  [ -n "${REDIS_PID:-}" ] && CHILDREN+=("$REDIS_PID")
   if [ "$ISENGARD_MODE" = "production" ]; then
     [ "${IMAGE_BACKEND:-comfyui}" = "comfyui" ] && { ensure_upscale_model; check_comfyui; }
   fi
   warn_exposed
   build
-  # Workers first in the list so they are signalled before Redis goes away.
   local gpus=${ISENGARD_GPUS:-}
   if [ -n "$gpus" ]; then
     IFS=',' read -ra ids <<<"$gpus"
-    for id in "${ids[@]}"; do CUDA_VISIBLE_DEVICES=$id node dist/worker/main.js & CHILDREN=("$!" "${CHILDREN[@]}"); done
+    for id in "${ids[@]}"; do CUDA_VISIBLE_DEVICES=$id node dist/worker/main.js & APP_PIDS+=("$!"); done
   else
-    node dist/worker/main.js & CHILDREN=("$!" "${CHILDREN[@]}")
+    node dist/worker/main.js & APP_PIDS+=("$!")
   fi
-  node dist/server/main.js & CHILDREN=("$!" "${CHILDREN[@]}")
+  node dist/server/main.js & APP_PIDS+=("$!")
   say "Isengard ($ISENGARD_MODE) at http://$HOST:$PORT  — Ctrl-C stops everything"
-  # Any child dying takes the rest down: a half-running studio helps nobody.
-  wait -n || true
+  # Any process dying takes the rest down: a half-running studio helps nobody.
+  wait -n "${APP_PIDS[@]}" ${REDIS_PID:+"$REDIS_PID"} || true
   say "a process exited; stopping the rest"
   cleanup
 }
