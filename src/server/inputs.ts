@@ -17,6 +17,7 @@ import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
 import { idField, optionalParamField, paramField, textField } from '../shared/param-fields.js';
 import type { ActiveManifests } from './manifests.js';
 import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
+import { variantDefaults } from '../shared/manifests.js';
 
 const request = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "Parameter 'input' must be a JSON object" });
 
@@ -42,7 +43,7 @@ export function buildInputs(manifests: ActiveManifests) {
       config: capabilitiesToZod(manifests.training),
     }),
     generationStart: request({
-      config: capabilitiesToZod(manifests.image),
+      config: capabilitiesToZod(manifests.image, { variantDefaults }),
       lora_id: idField('lora_id', LORA_ID_PATTERN).optional(),
       count: paramField('count', { type: 'int', min: 1, max: MAX_IMAGES_PER_JOB, default: 1, wired: true }),
     }),

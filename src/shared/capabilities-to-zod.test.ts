@@ -81,6 +81,13 @@ describe('capabilitiesToZod: training', () => {
 });
 
 describe('capabilitiesToZod: image', () => {
+  it('applies variant defaults only to keys the request left out', () => {
+    const schema = capabilitiesToZod(comfyuiImage, { variantDefaults: { 'flux-schnell': { steps: 4 } } });
+    expect((schema.parse({ prompt: 'x', model_variant: 'flux-schnell' }) as { steps: number }).steps).toBe(4);
+    expect((schema.parse({ prompt: 'x', model_variant: 'flux-schnell', steps: 8 }) as { steps: number }).steps).toBe(8);
+    expect((schema.parse({ prompt: 'x' }) as { steps: number }).steps).toBe(20);
+  });
+
   it('fills defaults, toggles false, and trims the prompt', () => {
     expect(image.parse({ prompt: '  a portrait  ' })).toEqual({
       prompt: 'a portrait',

@@ -62,7 +62,10 @@ function parameterDefaults(parameters: ParameterMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(parameters).filter(([, p]) => p.wired).map(([k, p]) => [k, p.default]));
 }
 
-function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>) {
+/** Last step on a valid config, with the raw input at hand: returns an issue or null. */
+type Finish = (config: Record<string, unknown>, input: Record<string, unknown>) => Issue | null;
+
+function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>, finish?: Finish) {
   return z.unknown().optional().transform((raw, ctx) => {
     const input = raw === undefined || raw === null ? {} : raw;
     if (!isPlainObject(input)) {
@@ -70,6 +73,8 @@ function buildSchema(name: string, fields: Record<string, Check>, defaults: Reco
       return z.NEVER;
     }
     const { config, issues } = validateConfig(input, fields, defaults);
+    const last = issues.length ? null : finish?.(config, input);
+    if (last) issues.push(last);
     for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return issues.length ? z.NEVER : config;
   });
@@ -117,13 +122,21 @@ export function capabilitiesToZod<const C extends TrainingCapabilities>(
 ): z.ZodDefault<z.ZodType<TrainingConfig<C>, Partial<TrainingConfig<C>>>>;
 export function capabilitiesToZod<const C extends ImageCapabilities>(
   caps: C,
+  opts?: { variantDefaults?: Readonly<Record<string, Readonly<Record<string, unknown>>>> },
 ): z.ZodType<ImageConfig<C>, Partial<ImageConfig<C>> & { prompt: string }>;
-export function capabilitiesToZod(caps: TrainingCapabilities | ImageCapabilities): z.ZodType {
+export function capabilitiesToZod(
+  caps: TrainingCapabilities | ImageCapabilities,
+  opts: { variantDefaults?: Readonly<Record<string, Readonly<Record<string, unknown>>>> } = {},
+): z.ZodType {
   if (isImageCapabilities(caps)) {
     const { fields, defaults } = imageFields(caps);
-    return buildSchema('config', fields, defaults).superRefine((config, ctx) => {
-      if (config.prompt === undefined) ctx.addIssue({ code: 'custom', message: `Parameter 'prompt' is required`, path: ['prompt'] });
-      else config.prompt = (config.prompt as string).trim();
+    return buildSchema('config', fields, defaults, (config, input) => {
+      if (config.prompt === undefined) return { path: ['prompt'], message: `Parameter 'prompt' is required` };
+      config.prompt = (config.prompt as string).trim();
+      for (const [key, value] of Object.entries(opts.variantDefaults?.[config.model_variant as string] ?? {})) {
+        if (input[key] === undefined && key in caps.parameters) config[key] = value;
+      }
+      return null;
     });
   }
   return buildSchema('config', parameterChecks(caps.parameters, caps.backend), parameterDefaults(caps.parameters));

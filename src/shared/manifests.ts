@@ -60,3 +60,11 @@ export type ImageManifest = typeof comfyuiImage;
 /** Manifests by backend name: the registry the server reads to describe the configured backends. */
 export const trainingManifests = { 'ai-toolkit': aiToolkitTraining, mock: mockTraining } as const;
 export const imageManifests = { comfyui: comfyuiImage, mock: mockImage } as const;
+
+/**
+ * Defaults that depend on the model variant, applied when a request leaves the key out: FLUX
+ * schnell is distilled for 4 steps (DESIGN §8). Kept out of /api/info, whose shape is the seed's.
+ */
+export const variantDefaults: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  'flux-schnell': { steps: 4 },
+};

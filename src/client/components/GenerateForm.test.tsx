@@ -30,6 +30,21 @@ describe('GenerateForm', () => {
     expect('seed' in input.config).toBe(false);
   });
 
+  it('schnell takes its 4-step default unless the user chose the steps', async () => {
+    const onSubmit = vi.fn();
+    render(<GenerateForm caps={mockImage} loras={[]} onSubmit={onSubmit} />);
+    const steps = screen.getByLabelText('Steps') as HTMLInputElement;
+    expect(steps.value).toBe('20');
+    await userEvent.selectOptions(screen.getByLabelText('Model Variant'), 'flux-schnell');
+    expect(steps.value).toBe('4');
+    await userEvent.selectOptions(screen.getByLabelText('Model Variant'), 'flux-dev');
+    expect(steps.value).toBe('20');
+    await userEvent.clear(steps);
+    await userEvent.type(steps, '12');
+    await userEvent.selectOptions(screen.getByLabelText('Model Variant'), 'flux-schnell');
+    expect(steps.value).toBe('12');
+  });
+
   it('follows another manifest: its variants, parameters and toggles', async () => {
     const caps: ImageCapabilities = {
       backend: 'other',

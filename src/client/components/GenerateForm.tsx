@@ -8,6 +8,7 @@ import type { Lora } from '../../shared/characters.js';
 import { PROMPT_MAX, SEED_MAX } from '../../shared/capabilities-to-zod.js';
 import { issueMap, unclaimedIssues } from '../lib/errors.js';
 import { MAX_IMAGES_PER_JOB as MAX_IMAGES_PER_REQUEST } from '../../shared/limits.js';
+import { variantDefaults } from '../../shared/manifests.js';
 import { DynamicControl } from './DynamicControl.js';
 import { sizePresets } from './size-presets.js';
 import { ErrorBox } from './ui.js';
@@ -50,6 +51,17 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
   const presets = width && height ? sizePresets(width, height) : [];
   const claimed = ['prompt', 'model_variant', 'lora_id', 'seed', 'count', ...params.map(([k]) => k), ...Object.keys(caps.toggles)];
   const set = (k: string, v: unknown) => setValues((prev) => ({ ...prev, [k]: v }));
+  /** schnell wants 4 steps, dev 20: follow the variant's default unless the user picked a value. */
+  const variantDefault = (v: string, k: string) => variantDefaults[v]?.[k] ?? caps.parameters[k]?.default;
+  const changeVariant = (next: string) => {
+    setValues((prev) => {
+      const out = { ...prev };
+      const keys = new Set([...Object.keys(variantDefaults[variant] ?? {}), ...Object.keys(variantDefaults[next] ?? {})]);
+      for (const k of keys) if (k in caps.parameters && prev[k] === variantDefault(variant, k)) out[k] = variantDefault(next, k);
+      return out;
+    });
+    setVariant(next);
+  };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -73,7 +85,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
           name="model_variant"
           schema={{ type: 'enum', options: caps.model_variants, wired: true }}
           value={variant}
-          onChange={(v) => setVariant(String(v))}
+          onChange={(v) => changeVariant(String(v))}
           error={issues.model_variant}
         />
         <div className={`field${issues.lora_id ? ' has-error' : ''}`}>
