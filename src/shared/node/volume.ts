@@ -70,6 +70,6 @@ export function assertVolumeWritable(root: string): void {
     fs.writeFileSync(probe, 'ok');
     fs.rmSync(probe, { force: true });
   } catch (err) {
-    throw new Error(`VOLUME_ROOT ${root} is not writable: ${(err as Error).message}`);
+    throw new Error(`VOLUME_ROOT ${root} is not writable: ${(err as Error).message}`, { cause: err });
   }
 }
