@@ -15,7 +15,8 @@ export PORT=${PORT:-8000}
 export COMFYUI_URL=${COMFYUI_URL:-http://127.0.0.1:8188}
 export COMFYUI_DIR=${COMFYUI_DIR:-/comfyui}
 
-UPSCALE_URL="https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/RealESRGAN_x2plus.pth"
+# ISENGARD_UPSCALE_URL lets a pod without GitHub access use a mirror; the checksum still decides.
+UPSCALE_URL=${ISENGARD_UPSCALE_URL:-"https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/RealESRGAN_x2plus.pth"}
 UPSCALE_SHA256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb"
 
 say() { printf '\033[1m[isengard]\033[0m %s\n' "$*" >&2; }
@@ -176,5 +177,6 @@ case "${1:-}" in
   ""|run) run ;;
   test) test_all ;;
   build) ensure_node_modules; build ;;
+  models) ensure_upscale_model ;;
   *) echo "usage: ./start.sh [test]" >&2; exit 2 ;;
 esac
