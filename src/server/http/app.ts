@@ -72,7 +72,8 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
       const body = (await readJsonBody(req, MAX_JSON_BODY)) as { token?: unknown } | null;
       if (!token) return sendJson(res, 200, { ok: true, auth: false });
       if (typeof body?.token !== 'string' || !tokenMatches(token, body.token)) throw new AppError('UNAUTHORIZED', 'Invalid token');
-      return sendJson(res, 200, { ok: true, auth: true }, { 'Set-Cookie': sessionCookie(body.token, false) });
+      const secure = req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket;
+      return sendJson(res, 200, { ok: true, auth: true }, { 'Set-Cookie': sessionCookie(body.token, secure) });
     }
     if (token && !tokenMatches(token, requestToken(req))) throw new AppError('UNAUTHORIZED', 'Missing or invalid API token');
     if (p.startsWith('/api/trpc/')) return trpc(req, res);

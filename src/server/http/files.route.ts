@@ -39,7 +39,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, file: string, na
 export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
   if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
   if (!OUTPUT_NAME_PATTERN.test(name) || name.includes('..')) return sendJson(res, 400, { error: 'Invalid file name' });
-  await serve(req, res, services.paths.outputFile(jobId, name), name, url.searchParams.get('download') === '1');
+  let file: string;
+  try {
+    file = services.paths.outputFile(jobId, name);
+  } catch {
+    return sendJson(res, 404, { error: 'File not found' }); // an id too long to be a folder name: nothing there
+  }
+  await serve(req, res, file, name, url.searchParams.get('download') === '1');
 }
 
 export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string): Promise<void> {

@@ -14,9 +14,10 @@ const FOLLOW_POLL_MS = 250;
 
 export async function logsRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, url: URL): Promise<void> {
   if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
-  const file = services.paths.jobLog(jobId);
+  let file: string;
   let stat: fs.Stats;
   try {
+    file = services.paths.jobLog(jobId); // throws for ids too long to be a file name: no such log either
     stat = await fsp.stat(file);
   } catch {
     return sendJson(res, 404, { error: 'Log file not found' });
@@ -49,6 +50,7 @@ async function follow_(
   res.writeHead(200, { ...headers, 'X-Accel-Buffering': 'no' });
   let closed = false;
   req.on('close', () => (closed = true));
+  res.on('close', () => (closed = true));
   const handle = await fsp.open(file, 'r');
   const buffer = Buffer.alloc(64 * 1024);
   let position = 0;
@@ -63,7 +65,18 @@ async function follow_(
         const lastNewline = chunk.lastIndexOf(0x0a);
         carry = chunk.subarray(lastNewline + 1);
         if (lastNewline >= 0 && !res.write(chunk.subarray(0, lastNewline + 1))) {
-          await new Promise((resolve) => res.once('drain', resolve));
+          // A reader that hangs up never drains: waiting for 'drain' alone would hold the file open forever.
+          if (closed) return;
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+          if (closed) return;
         }
         continue;
       }
