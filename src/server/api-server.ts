@@ -64,7 +64,8 @@ export function createApiServer(config: Config, logger: Logger, opts: { clientDi
     handler(req, res);
   });
   server.keepAliveTimeout = 5000;
-  server.requestTimeout = 0; // uploads and log follows may legitimately take long
+  // Receiving one request (headers + body) may take this long: big uploads on slow links, not forever.
+  server.requestTimeout = 15 * 60_000;
 
   async function close(timeoutMs = 8000): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,8 +12,10 @@ const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_REQUEST: 'BAD_REQUEST',
   UNAUTHORIZED: 'UNAUTHORIZED',
   NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_SUPPORTED',
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
@@ -56,6 +58,10 @@ export function toAppError(err: unknown): AppError {
 export function toTRPCError(err: unknown): TRPCError {
   const app = toAppError(err);
   return new TRPCError({ code: TRPC_CODE[app.code], message: app.message, cause: app });
+}
+
+export function trpcCodeOf(app: AppError): TRPC_ERROR_CODE_KEY {
+  return TRPC_CODE[app.code];
 }
 
 export function httpError(err: unknown): { status: number; body: { error: string; issues?: ParamIssue[] }; retryAfter?: number } {

@@ -1,16 +1,18 @@
 /** tRPC instance: one error formatter, one error-mapping middleware, rate limits on mutations. */
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.js';
-import { toAppError, toTRPCError } from './error-mapping.js';
+import { toAppError, toTRPCError, trpcCodeOf } from './error-mapping.js';
+import { HTTP_STATUS } from '../shared/errors.js';
 
 const t = initTRPC.context<Context>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
+    // Codes come from the mapped error too, so errors raised mid-stream (subscriptions) read right.
     const app = toAppError(error);
     return {
       ...shape,
       message: app.message,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, issues: app.issues },
+      data: { code: trpcCodeOf(app), httpStatus: HTTP_STATUS[app.code], path: shape.data.path, issues: app.issues },
     };
   },
   sse: {

@@ -132,3 +132,20 @@ describe('capabilitiesToZod: image', () => {
     expect((image.parse({ prompt: 'x', seed: 42 }) as { seed: number }).seed).toBe(42);
   });
 });
+
+describe('text fields', () => {
+  it('refuse control characters and lone surrogates, keep newlines', async () => {
+    const { textField } = await import('./param-fields.js');
+    const f = textField('caption', { max: 100 });
+    expect(f.safeParse('two\nlines\tok').success).toBe(true);
+    expect(f.safeParse('nul\u0000byte').error?.issues[0]?.message).toBe("Parameter 'caption' must not contain control characters");
+    expect(f.safeParse('bad \ud800 half').error?.issues[0]?.message).toBe("Parameter 'caption' must not contain control characters");
+    expect(f.safeParse('emoji 😀 fine').success).toBe(true);
+  });
+
+  it('a config key named like an Object.prototype member is just unknown', () => {
+    const out = capabilitiesToZod(aiToolkitTraining).parse(JSON.parse('{"toString":1,"__proto__":2,"valueOf":3,"steps":200}')) as Record<string, unknown>;
+    expect(out.steps).toBe(200);
+    expect(Object.hasOwn(out, 'toString')).toBe(false);
+  });
+});

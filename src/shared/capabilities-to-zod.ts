@@ -37,7 +37,8 @@ function validateConfig(raw: Record<string, unknown>, fields: Record<string, Che
   const config: Record<string, unknown> = {};
   const issues: Issue[] = [];
   for (const [key, value] of Object.entries(raw)) {
-    const check = fields[key];
+    // Own keys only: `toString` or `__proto__` in a request must not find Object.prototype members.
+    const check = Object.hasOwn(fields, key) ? fields[key] : undefined;
     if (!check || value === undefined) continue;
     const message = check(raw, key, value);
     if (message) issues.push({ path: [key], message });

@@ -52,6 +52,9 @@ export function idField(key: string, pattern: RegExp) {
   }) as unknown as z.ZodType<string, string>;
 }
 
+const CONTROL = /(?![\n\t])\p{Cc}/u;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A required trimmed text of bounded length (`.optional()` makes absence fine). */
 export function textField(key: string, opts: { min?: number; max: number; pattern?: RegExp; patternMessage?: string }) {
   return z.unknown().optional().transform((value, ctx) => {
@@ -64,6 +67,12 @@ export function textField(key: string, opts: { min?: number; max: number; patter
       return z.NEVER;
     }
     const text = value.trim();
+    // Newlines and tabs are fine in a caption or description; other control characters and lone
+    // surrogates only ever come from broken clients or probes.
+    if (CONTROL.test(text) || LONE_SURROGATE.test(text)) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must not contain control characters` });
+      return z.NEVER;
+    }
     const min = opts.min ?? 0;
     if (text.length < min) {
       ctx.addIssue({ code: 'custom', message: min <= 1 ? `Parameter '${key}' must not be empty` : `Parameter '${key}' must be at least ${min} characters` });
