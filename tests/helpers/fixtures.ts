@@ -9,7 +9,7 @@ export async function upload(url: string, characterId: string, files: { name: st
   const form = new FormData();
   for (const f of files) form.append('images', new Blob([new Uint8Array(f.data)], { type: f.type ?? 'image/png' }), f.name);
   const res = await fetch(`${url}/api/characters/${characterId}/images`, { method: 'POST', body: form, headers });
-  return { status: res.status, body: (await res.json()) as { uploaded: { name: string; width: number; height: number; caption: string }[]; rejected: { filename: string; reason: string }[]; error?: string } };
+  return { status: res.status, body: (await res.json()) as { uploaded: { name: string; width: number; height: number; caption: string; filename: string }[]; rejected: { filename: string; reason: string }[]; error?: string } };
 }
 
 /** A character with `n` uploaded images, ready to train. */

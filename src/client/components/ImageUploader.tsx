@@ -12,12 +12,12 @@ interface FileResult {
   reason?: string;
 }
 
-/** Server answers name rejected files; everything else sent in that batch was stored. */
-function perFile(files: readonly File[], result: UploadResult): FileResult[] {
-  const rejected = new Map(result.rejected.map((r) => [r.filename, r.reason]));
-  const rows: FileResult[] = files.map((f) => (rejected.has(f.name) ? { filename: f.name, ok: false, reason: rejected.get(f.name) } : { filename: f.name, ok: true }));
-  for (const r of result.rejected) if (!files.some((f) => f.name === r.filename)) rows.push({ filename: r.filename, ok: false, reason: r.reason });
-  return rows;
+/** The server names every file it stored or refused, so duplicates of a name are told apart. */
+function perFile(result: UploadResult): FileResult[] {
+  return [
+    ...result.uploaded.map((u) => ({ filename: u.filename, ok: true })),
+    ...result.rejected.map((r) => ({ filename: r.filename, ok: false, reason: r.reason })),
+  ];
 }
 
 export function ImageUploader({ characterId, onUploaded }: { characterId: string; onUploaded: () => void }) {
@@ -34,7 +34,7 @@ export function ImageUploader({ characterId, onUploaded }: { characterId: string
     setResults([]);
     try {
       const result = await uploadImages(characterId, files);
-      setResults(perFile(files, result));
+      setResults(perFile(result));
       if (result.uploaded.length > 0) onUploaded();
     } catch (err) {
       setError(err);

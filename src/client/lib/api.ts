@@ -32,7 +32,8 @@ async function failure(res: Response): Promise<HttpError> {
 }
 
 export interface UploadResult {
-  uploaded: CharacterImage[];
+  /** `filename` echoes the name this browser sent; `name` is the one the server stored. */
+  uploaded: (CharacterImage & { filename: string })[];
   rejected: { filename: string; reason: string }[];
 }
 

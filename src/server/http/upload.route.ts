@@ -25,7 +25,8 @@ export const LISTED_FILES_MAX = UPLOAD_LIMITS.maxFiles * 10;
 const TOO_MANY = `At most ${UPLOAD_LIMITS.maxFiles} files per upload`;
 
 export interface UploadResult {
-  uploaded: CharacterImage[];
+  /** `filename` is the client's name, echoed for display only; the stored name is `name`. */
+  uploaded: (CharacterImage & { filename: string })[];
   rejected: { filename: string; reason: string }[];
 }
 
@@ -71,7 +72,7 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
           // Only the image itself is stored: a polyglot's appended payload is cut off here.
           if (verdict.imageBytes < bytes) await fsp.truncate(tmp, verdict.imageBytes);
           await fsp.rename(tmp, path.join(imagesDir, name));
-          result.uploaded.push({ name, width: verdict.width, height: verdict.height, caption: character.trigger_word });
+          result.uploaded.push({ name, width: verdict.width, height: verdict.height, caption: character.trigger_word, filename });
         } catch (err) {
           result.rejected.push({ filename, reason: `Could not store the file: ${(err as Error).message}` });
         } finally {
@@ -112,7 +113,7 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
   if (result.uploaded.length > 0) {
     try {
       for (const image of result.uploaded) await services.characterStore.writeCaption(id, image.name, image.caption);
-      await services.characterStore.mutate(id, (c) => ({ ...c, images: [...c.images, ...result.uploaded], updated_at: new Date().toISOString() }));
+      await services.characterStore.mutate(id, (c) => ({ ...c, images: [...c.images, ...result.uploaded.map(({ filename: _client, ...image }) => image)], updated_at: new Date().toISOString() }));
     } catch (err) {
       await discardStored(); // e.g. the character was deleted meanwhile: no orphaned files
       throw err;
