@@ -17,7 +17,7 @@ let png: Buffer;
 let clientNo = 0;
 const newClient = () => ({ 'x-forwarded-for': `198.51.100.${++clientNo}` });
 
-/** The limiter counts in fixed minutes: start a burst only when it fits in the current one. */
+/** Start a burst early in a minute, so the Retry-After bound (the minute's end) stays meaningful. */
 async function freshWindow(needMs = 8000): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < needMs) await sleep(left + 100);

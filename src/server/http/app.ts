@@ -69,6 +69,8 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
       return sendJson(res, health.redis === 'ok' ? 200 : 503, health);
     }
     if (p === '/api/session' && method === 'POST') {
+      // Token guesses count against the same per-client budget as mutations.
+      await services.rateLimiter.hit(clientKey(req), 'session');
       const body = (await readJsonBody(req, MAX_JSON_BODY)) as { token?: unknown } | null;
       if (!token) return sendJson(res, 200, { ok: true, auth: false });
       if (typeof body?.token !== 'string' || !tokenMatches(token, body.token)) throw new AppError('UNAUTHORIZED', 'Invalid token');
