@@ -14,14 +14,7 @@ import { buildWorkflow } from '../src/worker/backends/image/comfyui/workflow-bui
 import { injectWorkflow } from '../src/worker/backends/image/comfyui/workflow-inject.js';
 import { createTestJobContext, startFakeComfyUI } from '../tests/fakes/fake-comfyui.js';
 
-export interface BenchResult {
-  name: string;
-  baseline: number;
-  value: number;
-  ratio: number;
-  unit: string;
-  notes: string;
-}
+import type { BenchResult } from './lib/types.js';
 
 const IMAGES = 16;
 const GPU_MS = 50;

@@ -3,11 +3,10 @@ import type { ActiveManifests } from '../manifests.js';
 import { buildInputs } from '../inputs.js';
 import { router } from '../trpc.js';
 import { charactersRouter } from './characters.router.js';
-import { generationRouter } from './generation.router.js';
+import { generationRouter, trainingRouter } from './job-types.router.js';
 import { jobsRouter } from './jobs.router.js';
 import { lorasRouter } from './loras.router.js';
 import { systemRouter } from './system.router.js';
-import { trainingRouter } from './training.router.js';
 
 export function createAppRouter(manifests: ActiveManifests) {
   const inputs = buildInputs(manifests);

@@ -23,3 +23,13 @@ export async function readJson<T>(file: string): Promise<T | null> {
     throw err;
   }
 }
+
+/** Entries of a folder, or none when it does not exist yet (a fresh volume). */
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}

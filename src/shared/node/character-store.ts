@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
-import { readJson, writeFileAtomic } from './atomic-write.js';
+import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
 import type { VolumePaths } from './volume.js';
 
 export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
@@ -49,13 +49,7 @@ export class CharacterStore {
   }
 
   async list(): Promise<Character[]> {
-    let entries: string[];
-    try {
-      entries = await fs.readdir(this.paths.charactersDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const entries = await listDir(this.paths.charactersDir);
     const all = await Promise.all(entries.filter((e) => e.startsWith('char-')).map((e) => this.get(e).catch(() => null)));
     return all.filter((c): c is Character => c !== null).sort((a, b) => b.created_at.localeCompare(a.created_at));
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Lora } from '../characters.js';
-import { readJson, writeFileAtomic } from './atomic-write.js';
+import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
 import { safeSegment, type VolumePaths } from './volume.js';
 
 export class LoraStore {
@@ -27,13 +27,7 @@ export class LoraStore {
   }
 
   async list(): Promise<Lora[]> {
-    let entries: string[];
-    try {
-      entries = await fs.readdir(this.paths.lorasDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const entries = await listDir(this.paths.lorasDir);
     const metas = await Promise.all(
       entries.filter((e) => e.endsWith('.json')).map((e) => readJson<Lora>(path.join(this.paths.lorasDir, e)).catch(() => null)),
     );
