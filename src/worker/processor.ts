@@ -91,7 +91,22 @@ export class JobProcessor {
       }
       const started = await store.update(id, (r) =>
         r.attempts === record.attempts
-          ? { ...r, status: 'running', started_at: now(), attempts, worker: this.deps.workerName, outputs: [], progress: 0, message: undefined }
+          ? {
+              ...r,
+              status: 'running',
+              started_at: now(),
+              attempts,
+              worker: this.deps.workerName,
+              // A re-run starts from scratch: nothing of the lost attempt's progress is true any more.
+              outputs: [],
+              progress: 0,
+              current_step: undefined,
+              total_steps: undefined,
+              loss: undefined,
+              it_per_sec: undefined,
+              eta_seconds: undefined,
+              message: undefined,
+            }
           : null,
       );
       if (!started || started.status !== 'running' || started.attempts !== attempts) return;

@@ -97,6 +97,8 @@ describe('worker death', () => {
     const w2 = await stack.spawnWorker({ WORKER_NAME: 'doomed-2' });
     const retried = await stack.waitFor(job.id, (r) => r.attempts === 2 && r.status === 'running', 20_000);
     expect(retried.worker).toBe('doomed-2');
+    // The record says running a moment before the worker writes job.start: kill after that line.
+    await stack.waitFor(job.id, (r) => (r.current_step ?? 0) > 3 && r.attempts === 2, 20_000);
     w2.child.kill('SIGKILL');
     await w2.exited;
     await stack.spawnWorker({ WORKER_NAME: 'survivor' });
