@@ -28,6 +28,8 @@ export interface ApiServer {
   server: http.Server;
   services: Services;
   router: AppRouter;
+  /** Resolves once Redis answers (or after timeoutMs): listening earlier would answer 503s. */
+  ready(timeoutMs?: number): Promise<boolean>;
   /** Stops accepting, lets in-flight requests finish (≤ timeoutMs), ends streams, closes connections. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -84,5 +86,16 @@ export function createApiServer(config: Config, logger: Logger, opts: { clientDi
     redis.disconnect();
   }
 
-  return { server, services, router, close };
+  function ready(timeoutMs = 5000): Promise<boolean> {
+    if (redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  return { server, services, router, ready, close };
 }

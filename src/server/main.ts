@@ -11,6 +11,7 @@ api.server.on('error', (err) => {
   logger.fatal({ err }, `cannot listen on ${config.HOST}:${config.PORT}`);
   process.exit(1);
 });
+if (!(await api.ready(5000))) logger.warn({ redis: config.REDIS_URL }, 'Redis does not answer yet; serving anyway (503 until it does)');
 api.server.listen(config.PORT, config.HOST, () => {
   const address = api.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

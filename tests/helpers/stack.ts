@@ -63,6 +63,7 @@ export async function startStack(
   const extra = { ISENGARD_STALL_INTERVAL_MS: '1000', ...opts.env };
   const env = { ...testEnv(redis.url, volume, extra), LOG_LEVEL: 'info' };
   const api = createApiServer(testConfig(redis.url, volume, extra), silentLogger(), { clientDir: opts.clientDir });
+  await api.ready();
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
   const workers: WorkerProcess[] = [];
