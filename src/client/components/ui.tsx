@@ -3,7 +3,8 @@ import type { ReactNode } from 'react';
 import type { JobStatus } from '../../shared/jobs.js';
 import type { ParamIssue } from '../../shared/errors.js';
 import { errorMessage, issuesOf } from '../lib/errors.js';
-import { formatPercent } from '../lib/format.js';
+import { formatPercent, formatValue } from '../lib/format.js';
+import { formatParamName } from '../../shared/capabilities.js';
 
 export function StatusBadge({ status }: { status: JobStatus }) {
   return <span className={`badge status-${status}`}>{status}</span>;
@@ -67,4 +68,35 @@ export function QueryView<T>(props: {
 
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
+}
+
+/** A job's effective config as a definition list, labelled like the form controls. */
+export function ConfigList({ config }: { config: Record<string, unknown> }) {
+  return (
+    <dl className="config">
+      {Object.entries(config).map(([k, v]) => (
+        <div key={k}>
+          <dt>{formatParamName(k)}</dt>
+          <dd>{formatValue(v)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** A labelled filter select with an "all" choice (value ''). */
+export function FilterSelect<T extends string>(props: { id: string; label: string; all: string; options: readonly T[]; value: T | ''; onChange: (v: T | '') => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.target.value as T | '')}>
+        <option value="">{props.all}</option>
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
 }

@@ -1,13 +1,11 @@
 /** All jobs with type/status filters; the selected one shows live status and its log. */
 import { useState } from 'react';
-import { formatParamName } from '../../shared/capabilities.js';
 import { JOB_STATUSES, JOB_TYPES, isTerminal, type JobStatus, type JobType } from '../../shared/jobs.js';
 import { JobHeader } from '../components/JobHeader.js';
 import { JobList } from '../components/JobList.js';
 import { JobLog } from '../components/LogViewer.js';
-import { Empty, ErrorBox, Loading, ProgressBar, QueryView } from '../components/ui.js';
+import { ConfigList, Empty, ErrorBox, FilterSelect, Loading, ProgressBar, QueryView } from '../components/ui.js';
 import { useJobUpdates } from '../hooks/use-job-updates.js';
-import { formatValue } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
 
@@ -27,14 +25,7 @@ function SelectedJob({ jobId }: { jobId: string }) {
       </p>
       <details>
         <summary>Configuration</summary>
-        <dl className="config">
-          {Object.entries(job.config).map(([k, v]) => (
-            <div key={k}>
-              <dt>{formatParamName(k)}</dt>
-              <dd>{formatValue(v)}</dd>
-            </div>
-          ))}
-        </dl>
+        <ConfigList config={job.config} />
       </details>
       <h3>Log</h3>
       <JobLog key={job.id} jobId={job.id} />
@@ -58,28 +49,8 @@ export function JobsPage({ jobId }: { jobId?: string }) {
       <aside aria-labelledby="jobs-title">
         <h1 id="jobs-title">Jobs</h1>
         <div className="row filters">
-          <div className="field">
-            <label htmlFor="filter-type">Type</label>
-            <select id="filter-type" value={type} onChange={(e) => setType(e.target.value as JobType | '')}>
-              <option value="">All types</option>
-              {JOB_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="filter-status">Status</label>
-            <select id="filter-status" value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
-              <option value="">All statuses</option>
-              {JOB_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect id="filter-type" label="Type" all="All types" options={JOB_TYPES} value={type} onChange={setType} />
+          <FilterSelect id="filter-status" label="Status" all="All statuses" options={JOB_STATUSES} value={status} onChange={setStatus} />
         </div>
         <QueryView query={jobs} what="jobs">
           {(data) => {

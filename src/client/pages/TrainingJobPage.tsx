@@ -1,15 +1,14 @@
 /** One training job, live: progress, loss chart, samples by step, checkpoints, log, cancel. */
-import { formatParamName } from '../../shared/capabilities.js';
 import type { JobOutput, JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
 import { JobHeader } from '../components/JobHeader.js';
 import { LogViewer } from '../components/LogViewer.js';
 import { LossChart } from '../components/LossChart.js';
-import { ErrorBox, Loading, ProgressBar } from '../components/ui.js';
+import { ConfigList, ErrorBox, Loading, ProgressBar } from '../components/ui.js';
 import { mergePoints, useJobUpdates } from '../hooks/use-job-updates.js';
 import { lossPointsFromLog, useLogFollow } from '../hooks/use-log-follow.js';
 import { jobFileUrl } from '../lib/api.js';
-import { formatDuration, formatLoss, formatTime, formatValue } from '../lib/format.js';
+import { formatDuration, formatLoss, formatTime } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
 
@@ -77,14 +76,7 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
         </section>
         <section className="card" aria-labelledby="config-title">
           <h2 id="config-title">Configuration</h2>
-          <dl className="config">
-            {Object.entries(job.config).map(([k, v]) => (
-              <div key={k}>
-                <dt>{formatParamName(k)}</dt>
-                <dd>{formatValue(v)}</dd>
-              </div>
-            ))}
-          </dl>
+          <ConfigList config={job.config} />
           <p className="muted small">
             Created {formatTime(job.created_at)}
             {job.finished_at && ` · finished ${formatTime(job.finished_at)}`}
