@@ -16,9 +16,10 @@ import { createQueue, type QueuePayload } from '../shared/node/queues.js';
 import { VolumePaths } from '../shared/node/volume.js';
 import { CharacterStore } from '../shared/node/character-store.js';
 import { LoraStore } from '../shared/node/lora-store.js';
-import { heartbeat, HEARTBEAT_MS, removeWorker } from '../shared/node/worker-registry.js';
+import { heartbeat, HEARTBEAT_MS, IDLE_REFRESH_MS, markIdle, removeWorker } from '../shared/node/worker-registry.js';
 import { createBackends } from './backends/registry.js';
 import { GpuLock, noLock } from './gpu-lock.js';
+import { createIntake } from './intake.js';
 import { JobProcessor } from './processor.js';
 
 const config = loadConfigOrExit();
@@ -47,29 +48,36 @@ const processor = new JobProcessor({
   image: backends.image,
   logger,
   workerName,
+  // Below the stall interval: a dead worker's lease must be gone before its job comes back.
+  leaseMs: Math.floor(stallInterval / 2),
 });
 events.onCancel(({ id, by }) => {
   if (processor.cancel(id, { kind: 'user', by })) logger.info({ job_id: id, by }, 'cancel requested');
 });
 
 let stopping = false;
-const lock = config.WORKER_LOCK === 'gpu' ? new GpuLock() : noLock;
+const intake = createIntake({
+  lock: config.WORKER_LOCK === 'gpu' ? new GpuLock() : noLock,
+  processor,
+  redis,
+  paths,
+  logger,
+  workerName,
+  isStopping: () => stopping,
+  handOverCheckMs: Math.max(200, Math.min(2000, stallInterval)),
+});
 const queues: BeeQueue<QueuePayload>[] = JOB_TYPES.map((type) => {
   const queue = createQueue(type, config.REDIS_URL, { isWorker: true, stallInterval });
   queue.on('error', (err) => logger.error({ err, queue: type }, 'queue error'));
   queue.on('stalled', (jobId) => logger.warn({ job_id: jobId, queue: type }, 'stalled job re-queued'));
-  queue.process(1, (job) =>
-    lock.run(
-      // A job still waiting for the GPU when we stop is left un-acknowledged: bee-queue's stall
-      // check hands it to another worker instead of losing it.
-      () => (stopping ? new Promise<void>(() => undefined) : processor.process(type, job.data)),
-    ),
-  );
+  queue.process(1, intake.handler(type, queue));
   void queue.checkStalledJobs(stallInterval).catch((err: unknown) => logger.error({ err }, 'stall check failed'));
   return queue;
 });
 
 const beat = () => heartbeat(redis, workerName).catch((err: unknown) => logger.warn({ err }, 'heartbeat failed'));
+const idleTimer = setInterval(() => void (stopping || intake.refreshIdle()), IDLE_REFRESH_MS);
+await intake.refreshIdle();
 await beat();
 const beatTimer = setInterval(beat, HEARTBEAT_MS);
 logger.info(
@@ -80,6 +88,7 @@ logger.info(
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  await markIdle(redis, workerName, false).catch(() => undefined); // take no hand-overs from now on
   const graceMs = config.WORKER_STOP_GRACE_SECONDS * 1000;
   logger.info({ signal, active: processor.activeJobIds, grace_s: config.WORKER_STOP_GRACE_SECONDS }, 'stopping: no new jobs');
   const cancelTimer = setTimeout(() => {
@@ -89,6 +98,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.all(queues.map((q) => q.close(graceMs + 5_000).catch(() => undefined)));
   clearTimeout(cancelTimer);
   clearInterval(beatTimer);
+  clearInterval(idleTimer);
   await removeWorker(redis, workerName).catch(() => undefined);
   await backends.image.close?.();
   await backends.training.close?.();

@@ -35,6 +35,11 @@ export interface ProcessorDeps {
   workerName: string;
   /** How often the record is re-read for a cancel request pub/sub may have missed. */
   cancelPollMs?: number;
+  /**
+   * Lifetime of the running-job lease. Must stay below bee-queue's stall interval, so a dead
+   * worker's lease is gone before its job is delivered again.
+   */
+  leaseMs?: number;
 }
 
 const now = () => new Date().toISOString();
@@ -79,6 +84,10 @@ export class JobProcessor {
       if (record.cancel_requested_at) return void (await this.finishCancelled(id, jobLog, { kind: 'user', by: record.cancelled_by ?? 'unknown' }));
       const attempts = record.attempts + 1;
       if (record.status === 'running') {
+        const holder = await store.leaseHolder(id);
+        if (holder && holder !== this.deps.workerName) {
+          return void this.log.warn({ job_id: id, holder }, 'second delivery of a job that is running elsewhere; dropped');
+        }
         if (attempts > MAX_ATTEMPTS) {
           const error = `Worker stopped responding while running this job (${record.attempts} attempts); not retried again`;
           await store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
@@ -125,6 +134,10 @@ export class JobProcessor {
     const throttle = new ProgressThrottle(async (u) => {
       await store.update(id, (r) => ({ ...r, ...u }));
     });
+    const leaseMs = this.deps.leaseMs ?? 2500;
+    const lease = () => store.holdLease(id, this.deps.workerName, leaseMs).catch(() => undefined);
+    await lease();
+    const renew = setInterval(lease, Math.max(50, Math.floor(leaseMs / 3)));
     const poll = setInterval(() => {
       store
         .get(id)
@@ -181,6 +194,8 @@ export class JobProcessor {
       }
     } finally {
       clearInterval(poll);
+      clearInterval(renew);
+      await store.dropLease(id, this.deps.workerName).catch(() => undefined);
       this.running.delete(id);
     }
   }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/shared/jobs.js';
 import { startStack, waitForLine, type Stack } from '../helpers/stack.js';
 import { characterWithImages, readLogLines } from '../helpers/fixtures.js';
+import { createQueue } from '../../src/shared/node/queues.js';
 
 let stack: Stack;
 let characterId: string;
@@ -135,5 +136,49 @@ describe('subscription errors', () => {
     const text = await res.text();
     expect(text).toContain('NOT_FOUND');
     expect(text).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('hand-over and duplicate deliveries', () => {
+  it('a job waiting behind a long training on a busy worker is handed to an idle worker', async () => {
+    await stack.spawnWorker({ WORKER_NAME: 'busy-w' });
+    const training = await startTraining('handover-train');
+    await stack.waitFor(training.id, (r) => r.status === 'running');
+    const { body: gen } = await stack.call<JobRecord>('generation.start', { config: { prompt: 'x', width: 512, height: 512, steps: 1 } });
+    await new Promise((r) => setTimeout(r, 700)); // busy-w has taken it and waits for its GPU
+    expect((await stack.api.services.store.get(gen.id))?.status).toBe('queued');
+    await stack.spawnWorker({ WORKER_NAME: 'idle-w' });
+    const done = await stack.waitFor(gen.id, undefined, 15_000);
+    expect(done.status).toBe('completed');
+    expect(done.worker).toBe('idle-w');
+    expect(done.attempts).toBe(1);
+    expect((await stack.api.services.store.get(training.id))?.status).toBe('running');
+    const events = (await readLogLines(stack.url, gen.id)).map((l) => l.event);
+    expect(events.filter((e) => e === 'job.handover')).toHaveLength(1);
+    expect(events.filter((e) => e === 'job.start')).toHaveLength(1);
+    await stack.call('training.cancel', { id: training.id });
+    await stack.waitFor(training.id);
+  });
+
+  it('a second delivery of a running job is dropped, not run twice', async () => {
+    await stack.spawnWorker({ WORKER_NAME: 'runner-w' });
+    const training = await startTraining('dup', 300);
+    await stack.waitFor(training.id, (r) => r.status === 'running');
+    await stack.spawnWorker({ WORKER_NAME: 'spare-w' });
+    const queue = createQueue('training', stack.redis.url, { isWorker: false });
+    try {
+      await queue.createJob({ id: training.id, correlation_id: 'dup' }).setId(`${training.id}~dup`).save();
+      const done = await stack.waitFor(training.id, undefined, 30_000);
+      expect(done.status).toBe('completed');
+      expect(done.attempts).toBe(1);
+      expect(done.worker).toBe('runner-w');
+      const events = (await readLogLines(stack.url, training.id)).map((l) => l.event);
+      expect(events.filter((e) => e === 'job.start')).toHaveLength(1);
+      expect(events).not.toContain('job.retry');
+      const spare = stack.workers.find((w) => w.output.some((l) => l.includes('"worker":"spare-w"')))!;
+      expect(spare.output.some((l) => l.includes('second delivery of a job that is running elsewhere'))).toBe(true);
+    } finally {
+      await queue.close();
+    }
   });
 });

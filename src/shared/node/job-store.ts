@@ -10,6 +10,7 @@ import { KEY_PREFIX, withRedis } from './redis.js';
 
 export const JOB_UPDATES_CHANNEL = `${KEY_PREFIX}job-updates`;
 const jobKey = (id: string) => `${KEY_PREFIX}job:${id}`;
+const leaseKey = (id: string) => `${KEY_PREFIX}job-lease:${id}`;
 const indexKey = (type: JobType | 'all') => `${KEY_PREFIX}jobs:${type}`;
 
 export type JobMutator = (current: JobRecord) => JobRecord | null;
@@ -122,6 +123,23 @@ export class JobStore {
         if (ids.length < chunk) return { items, nextCursor: null };
       }
     });
+  }
+
+  /**
+   * The running worker's claim on a job, renewed while it runs and short-lived, so a second
+   * delivery of the same job (bee-queue stall check, a hand-over) can tell "running elsewhere"
+   * from "its worker died".
+   */
+  async holdLease(id: string, owner: string, ttlMs: number): Promise<void> {
+    await withRedis(() => this.redis.set(leaseKey(id), owner, 'PX', ttlMs));
+  }
+
+  leaseHolder(id: string): Promise<string | null> {
+    return withRedis(() => this.redis.get(leaseKey(id)));
+  }
+
+  async dropLease(id: string, owner: string): Promise<void> {
+    if ((await this.leaseHolder(id)) === owner) await withRedis(() => this.redis.del(leaseKey(id)));
   }
 
   /** Every non-terminal job of a type (used to guard deletes). Bounded scan of the newest 1000. */
