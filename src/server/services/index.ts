@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { JobType } from '../../shared/jobs.js';
 import type { Config } from '../../shared/node/config.js';
 import { CharacterStore } from '../../shared/node/character-store.js';
+import { redisLock } from '../../shared/node/redis-lock.js';
 import { JobEvents } from '../../shared/node/job-events.js';
 import { JobStore } from '../../shared/node/job-store.js';
 import { LoraStore } from '../../shared/node/lora-store.js';
@@ -33,7 +34,7 @@ export function createServices(infra: Infrastructure) {
   const paths = new VolumePaths(config.VOLUME_ROOT);
   const store = new JobStore(redis);
   const events = new JobEvents(infra.subscriber, logger.child({ component: 'job-events' }));
-  const characters = new CharacterStore(paths);
+  const characters = new CharacterStore(paths, redisLock(redis));
   const loras = new LoraStore(paths);
   const manifests = activeManifests(config);
   const jobs = new JobsService({ store, events, queues: infra.queues, paths, redis, logger: logger.child({ component: 'jobs' }) });

@@ -8,22 +8,28 @@ import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
 import type { VolumePaths } from './volume.js';
+import type { LockFn } from './redis-lock.js';
 
 export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
 
 export class CharacterStore {
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly paths: VolumePaths) {}
+  /** `crossProcess` serialises edits between API processes too (a Redis lock); in-process order is kept either way. */
+  constructor(
+    private readonly paths: VolumePaths,
+    private readonly crossProcess?: LockFn,
+  ) {}
 
   /** Read-modify-write of one character, serialised per id so concurrent edits don't lose each other. */
   async mutate(id: string, fn: (current: Character) => Promise<Character> | Character): Promise<Character> {
     const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.then(async () => {
+    const edit = async () => {
       const next = await fn(await this.require(id));
       await this.save(next);
       return next;
-    });
+    };
+    const run = previous.then(() => (this.crossProcess ? this.crossProcess(`character:${id}`, edit) : edit()));
     const settled = run.catch(() => undefined);
     this.locks.set(id, settled);
     void settled.then(() => this.locks.get(id) === settled && this.locks.delete(id));

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedis, type TestRedis } from '../../../tests/helpers/redis-server.js';
+import { tempDir } from '../../../tests/helpers/test-config.js';
+import { CharacterStore } from './character-store.js';
+import { redisLock } from './redis-lock.js';
+import { VolumePaths } from './volume.js';
+
+let server: TestRedis;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+describe('CharacterStore.mutate', () => {
+  it('two API processes editing one character at once lose nothing (Redis lock)', async () => {
+    const paths = new VolumePaths(tempDir());
+    // Two stores = two processes: separate in-process queues, one volume, one Redis.
+    const a = new CharacterStore(paths, redisLock(redis));
+    const b = new CharacterStore(paths, redisLock(redis));
+    await a.save({ id: 'char-00000000000a', name: 'A', trigger_word: 'aa', created_at: new Date().toISOString(), images: [] });
+    const add = (store: CharacterStore, n: number) =>
+      store.mutate('char-00000000000a', async (c) => {
+        await new Promise((r) => setTimeout(r, 1)); // a real edit awaits disk in between
+        return { ...c, images: [...c.images, { name: `img-${String(n).padStart(12, '0')}.png`, width: 300, height: 300, caption: 'aa' }] };
+      });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => add(i % 2 ? a : b, i)));
+    expect((await a.require('char-00000000000a')).images).toHaveLength(40);
+  });
+
+  it('without the cross-process lock the same race loses edits (what the lock is for)', async () => {
+    const paths = new VolumePaths(tempDir());
+    const a = new CharacterStore(paths);
+    const b = new CharacterStore(paths);
+    await a.save({ id: 'char-00000000000b', name: 'B', trigger_word: 'bb', created_at: new Date().toISOString(), images: [] });
+    const add = (store: CharacterStore, n: number) =>
+      store.mutate('char-00000000000b', async (c) => {
+        await new Promise((r) => setTimeout(r, 1));
+        return { ...c, images: [...c.images, { name: `img-${String(n).padStart(12, '0')}.png`, width: 300, height: 300, caption: 'bb' }] };
+      });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => add(i % 2 ? a : b, i)));
+    expect((await a.require('char-00000000000b')).images.length).toBeLessThan(40);
+  });
+});
