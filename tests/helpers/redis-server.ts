@@ -3,6 +3,7 @@
  * one). With `aof`, data survives a restart, like start.sh's Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -64,4 +65,19 @@ export async function startRedis(opts: { aof?: boolean } = {}): Promise<TestRedi
   };
   await start();
   return { url: `redis://127.0.0.1:${port}/0`, port, dir, stop, start };
+}
+
+/** For unit tests that need a real Redis: a private server and one ioredis client per file. */
+export function useTestRedis(): { readonly redis: import('ioredis').Redis; readonly server: TestRedis } {
+  const state = {} as { redis: import('ioredis').Redis; server: TestRedis };
+  beforeAll(async () => {
+    const { Redis } = await import('ioredis');
+    state.server = await startRedis();
+    state.redis = new Redis(state.server.url);
+  });
+  afterAll(async () => {
+    state.redis?.disconnect();
+    await state.server?.stop();
+  });
+  return state;
 }

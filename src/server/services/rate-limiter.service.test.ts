@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type TestRedis } from '../../../tests/helpers/redis-server.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useTestRedis } from '../../../tests/helpers/redis-server.js';
 import { RateLimiter } from './rate-limiter.service.js';
 
-let server: TestRedis;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const testRedis = useTestRedis();
 
 describe('RateLimiter', () => {
   it('a burst straddling a minute boundary cannot get twice the limit', async () => {
-    const limiter = new RateLimiter(redis, 5);
+    const limiter = new RateLimiter(testRedis.redis, 5);
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 55); // 5 s before a minute ends
     const now = vi.spyOn(Date, 'now').mockReturnValue(t0);
     try {
@@ -31,7 +21,7 @@ describe('RateLimiter', () => {
   });
 
   it('clients have separate budgets and the error carries Retry-After seconds', async () => {
-    const limiter = new RateLimiter(redis, 2);
+    const limiter = new RateLimiter(testRedis.redis, 2);
     await limiter.hit('a', 'x');
     await limiter.hit('a', 'x');
     const err = await limiter.hit('a', 'x').catch((e: unknown) => e);

@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type TestRedis } from '../../../tests/helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestRedis } from '../../../tests/helpers/redis-server.js';
 import { tempDir } from '../../../tests/helpers/test-config.js';
 import { CharacterStore } from './character-store.js';
 import { redisLock } from './redis-lock.js';
 import { VolumePaths } from './volume.js';
 
-let server: TestRedis;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const testRedis = useTestRedis();
 
 describe('CharacterStore.mutate', () => {
   it('two API processes editing one character at once lose nothing (Redis lock)', async () => {
     const paths = new VolumePaths(tempDir());
     // Two stores = two processes: separate in-process queues, one volume, one Redis.
-    const a = new CharacterStore(paths, redisLock(redis));
-    const b = new CharacterStore(paths, redisLock(redis));
+    const a = new CharacterStore(paths, redisLock(testRedis.redis));
+    const b = new CharacterStore(paths, redisLock(testRedis.redis));
     await a.save({ id: 'char-00000000000a', name: 'A', trigger_word: 'aa', created_at: new Date().toISOString(), images: [] });
     const add = (store: CharacterStore, n: number) =>
       store.mutate('char-00000000000a', async (c) => {
