@@ -4,9 +4,13 @@ import type { CharacterImage } from '../../shared/characters.js';
 import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from './trpc.js';
 
 export const jobLogUrl = (jobId: string) => `/api/jobs/${encodeURIComponent(jobId)}/logs`;
-export const jobFileUrl = (jobId: string, name: string) => `/api/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}`;
-export const characterImageUrl = (id: string, name: string) =>
-  `/api/characters/${encodeURIComponent(id)}/images/${encodeURIComponent(name)}`;
+/** Widths the server makes WebP thumbnails at (`?w=`); without one, the original. */
+export type ThumbWidth = 256 | 768;
+const thumb = (w?: ThumbWidth) => (w ? `?w=${w}` : '');
+export const jobFileUrl = (jobId: string, name: string, w?: ThumbWidth) =>
+  `/api/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}${thumb(w)}`;
+export const characterImageUrl = (id: string, name: string, w?: ThumbWidth) =>
+  `/api/characters/${encodeURIComponent(id)}/images/${encodeURIComponent(name)}${thumb(w)}`;
 
 /** An error from a plain route, shaped like a tRPC one so the same display code handles both. */
 export class HttpError extends Error {

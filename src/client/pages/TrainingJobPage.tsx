@@ -93,7 +93,7 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
               <div className="thumbs">
                 {outputs.map((o) => (
                   <a key={o.name} href={jobFileUrl(job.id, o.name)} target="_blank" rel="noreferrer">
-                    <img src={jobFileUrl(job.id, o.name)} alt={`Sample at step ${step}`} loading="lazy" width={o.width} height={o.height} />
+                    <img src={jobFileUrl(job.id, o.name, 256)} alt={`Sample at step ${step}`} loading="lazy" width={o.width} height={o.height} />
                   </a>
                 ))}
               </div>

@@ -97,7 +97,7 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
       return uploadRoute(req, res, services, safeDecode(m[1]!));
     }
     m = /^\/api\/characters\/([^/]*)\/images\/([^/]*)$/.exec(p);
-    if (m && (method === 'GET' || method === 'HEAD')) return characterImageRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!));
+    if (m && (method === 'GET' || method === 'HEAD')) return characterImageRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!), url);
     return sendJson(res, 404, { error: `No route for ${method} ${p}` });
   }
 

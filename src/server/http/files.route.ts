@@ -7,6 +7,8 @@ import type { Services } from '../services/index.js';
 import { sendJson } from './respond.js';
 import { sendFile } from './send-file.js';
 import { openInside } from '../../shared/node/safe-path.js';
+import { parseThumbnailWidth } from '../services/thumbnails.service.js';
+import { AppError } from '../../shared/errors.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -40,6 +42,36 @@ async function serve(req: IncomingMessage, res: ServerResponse, root: string, fi
   }
 }
 
+const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
+
+/**
+ * `?w=256|768`: a WebP thumbnail instead of the original. Names are immutable (a new upload or
+ * output gets a new name), so thumbnails are cached for a year and revalidated by ETag.
+ */
+async function serveThumbnail(req: IncomingMessage, res: ServerResponse, services: Services, source: string, w: string, cacheName: string[]): Promise<void> {
+  const width = parseThumbnailWidth(w);
+  if (!IMAGE_EXT.test(source)) throw AppError.badParam('w', "Parameter 'w' applies to images only");
+  const headers = {
+    // An authenticated answer arrives marked no-store already; keep that (the ETag still saves renders).
+    ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=31536000, immutable' }),
+    'X-Content-Type-Options': 'nosniff',
+  };
+  const tag = await services.thumbnails.etagOf(source, width);
+  if (!tag) return sendJson(res, 404, { error: 'File not found' });
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === tag.etag)) {
+    res.writeHead(304, { ...headers, ETag: tag.etag });
+    return void res.end();
+  }
+  const thumb = await services.thumbnails.get(source, width, cacheName[0]!, ...cacheName.slice(1));
+  if (!thumb) return sendJson(res, 404, { error: 'File not found' });
+  try {
+    await sendFile(req, res, thumb.handle, { ...headers, 'Content-Type': 'image/webp', ETag: thumb.etag }, thumb.stat);
+  } finally {
+    await thumb.handle.close();
+  }
+}
+
 export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
   if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
   if (!OUTPUT_NAME_PATTERN.test(name) || name.includes('..')) return sendJson(res, 400, { error: 'Invalid file name' });
@@ -49,11 +81,16 @@ export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, se
   } catch {
     return sendJson(res, 404, { error: 'File not found' }); // an id too long to be a folder name: nothing there
   }
+  const w = url.searchParams.get('w');
+  if (w !== null) return serveThumbnail(req, res, services, file, w, ['outputs', jobId, name]);
   await serve(req, res, services.paths.root, file, name, url.searchParams.get('download') === '1');
 }
 
-export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string): Promise<void> {
+export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string, url?: URL): Promise<void> {
   if (!/^char-[0-9a-f]{12}$/.test(id)) return sendJson(res, 400, { error: 'Invalid character ID format' });
   if (!IMAGE_NAME_PATTERN.test(name)) return sendJson(res, 400, { error: 'Invalid image name' });
-  await serve(req, res, services.paths.root, path.join(services.characterStore.imagesDir(id), name), name, false);
+  const file = path.join(services.characterStore.imagesDir(id), name);
+  const w = url?.searchParams.get('w') ?? null;
+  if (w !== null) return serveThumbnail(req, res, services, file, w, ['characters', id, name]);
+  await serve(req, res, services.paths.root, file, name, false);
 }

@@ -22,6 +22,7 @@ import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
 import { SessionStore } from '../security/session-store.js';
+import { ThumbnailService } from './thumbnails.service.js';
 
 export interface Infrastructure {
   config: Config;
@@ -61,6 +62,7 @@ export function createServices(infra: Infrastructure) {
     /** Browser sessions exist only when a token protects the API. */
     sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
     rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),
+    thumbnails: new ThumbnailService(paths, logger.child({ component: 'thumbnails' })),
     async close() {
       retention.stop();
       await events.close();
