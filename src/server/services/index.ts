@@ -19,6 +19,7 @@ import { LorasService } from './loras.service.js';
 import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
+import { SessionStore } from '../security/session-store.js';
 
 export interface Infrastructure {
   config: Config;
@@ -52,7 +53,9 @@ export function createServices(infra: Infrastructure) {
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
     loras: new LorasService({ loras, store }),
-    rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
+    /** Browser sessions exist only when a token protects the API. */
+    sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
+    rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),
     async close() {
       await events.close();
       await store.close();
