@@ -99,12 +99,12 @@ export async function run(): Promise<BenchResult[]> {
   const baseline = median(bare);
   return [
     {
-      name: 'warm start: ./start.sh → /api/health 200',
+      name: 'warm_start_to_health',
       baseline: round(baseline, 3),
       value: round(value, 3),
       ratio: ratioOf(value, baseline),
       unit: 's',
-      notes: `built checkout, start.sh starts Redis; baseline: bare node:http listen → 200; median of ${LAUNCHES}`,
+      notes: `./start.sh on a built checkout (it starts Redis) → /api/health 200; baseline: bare node:http listen → 200; median of ${LAUNCHES}`,
     },
   ];
 }
