@@ -1,16 +1,6 @@
 /** Builds every service once per API process from its infrastructure. */
-import type BeeQueue from 'bee-queue';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { JobType } from '../../shared/jobs.js';
-import type { Config } from '../../shared/node/config.js';
-import { CharacterStore } from '../../shared/node/character-store.js';
-import { redisLock } from '../../shared/node/redis-lock.js';
-import { JobEvents } from '../../shared/node/job-events.js';
-import { JobStore } from '../../shared/node/job-store.js';
-import { LoraStore } from '../../shared/node/lora-store.js';
-import type { QueuePayload } from '../../shared/node/queues.js';
-import { VolumePaths } from '../../shared/node/volume.js';
+import type { Infrastructure } from '../../shared/node/infrastructure.js';
 import { activeManifests } from '../manifests.js';
 import { CharactersService } from './characters.service.js';
 import { GenerationService } from './generation.service.js';
@@ -20,24 +10,11 @@ import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
 
-export interface Infrastructure {
-  config: Config;
-  version: string;
-  redis: Redis;
-  subscriber: Redis;
-  queues: Record<JobType, BeeQueue<QueuePayload>>;
-  logger: Logger;
-}
-
-export function createServices(infra: Infrastructure) {
-  const { config, redis, logger } = infra;
-  const paths = new VolumePaths(config.VOLUME_ROOT);
-  const store = new JobStore(redis);
-  const events = new JobEvents(infra.subscriber, logger.child({ component: 'job-events' }));
-  const characters = new CharacterStore(paths, redisLock(redis));
-  const loras = new LoraStore(paths);
+export function createServices(infra: Infrastructure, opts: { version: string; logger: Logger }) {
+  const { config, redis, paths, store, events, characters, loras } = infra;
+  const { logger } = opts;
   const manifests = activeManifests(config);
-  const jobs = new JobsService({ store, events, queues: infra.queues, paths, redis, logger: logger.child({ component: 'jobs' }) });
+  const jobs = new JobsService({ store, events, queue: infra.queue, paths, redis, logger: logger.child({ component: 'jobs' }) });
   return {
     config,
     paths,
@@ -46,17 +23,15 @@ export function createServices(infra: Infrastructure) {
     characterStore: characters,
     loraStore: loras,
     manifests,
-    system: new SystemService(redis, { version: infra.version, mode: config.ISENGARD_MODE, ...manifests }),
+    system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }),
     jobs,
     training: new TrainingService({ jobs, characters, paths }),
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
     loras: new LorasService({ loras, store }),
     rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
-    async close() {
-      await events.close();
-      await store.close();
-    },
+    /** Closes the queue and every connection of the infrastructure the services were built on. */
+    close: () => infra.close(),
   };
 }
 
