@@ -75,7 +75,14 @@ const events = (id: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as { event?: string; msg: string; fields?: Record<string, unknown> });
 
+/** bee-queue acknowledges a job just after the handler returns, so give it a moment. */
 async function queueIsEmpty(): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (!(await queueEmptyNow()) && Date.now() < deadline) await sleep(20);
+  return queueEmptyNow();
+}
+
+async function queueEmptyNow(): Promise<boolean> {
   const key = (part: string) => `${QUEUE_PREFIX}:${GPU_QUEUE}:${part}`;
   const [jobs, waiting, active, delayed] = await Promise.all([
     testRedis.redis.hlen(key('jobs')),

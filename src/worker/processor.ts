@@ -107,8 +107,8 @@ export class JobProcessor {
       }
       if (attempts > MAX_ATTEMPTS) {
         const error = `Worker stopped responding while running this job (${record.attempts} attempts); not retried again`;
-        await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
         jobLog.error(error, 'job.failed', { attempts: record.attempts, previous_worker: record.worker });
+        await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
         return null;
       }
       jobLog.warning(`Worker ${record.worker ?? 'unknown'} was lost; running the job again`, 'job.retry', {
@@ -179,11 +179,10 @@ export class JobProcessor {
     try {
       const extra = await this.runHandler(record, ctx);
       await throttle.flush();
-      const done = await this.persist(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
-      jobLog.info('Job completed', 'job.complete', {
-        duration_s: Math.round((Date.now() - startedAt) / 100) / 10,
-        outputs: done?.outputs.length ?? 0,
-      });
+      const outputs = (await store.get(id))?.outputs.length ?? 0;
+      // Every outcome is logged before it is recorded: whoever sees the final status finds its line.
+      jobLog.info('Job completed', 'job.complete', { duration_s: Math.round((Date.now() - startedAt) / 100) / 10, outputs });
+      await this.persist(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
     } catch (err) {
       // The last progress says where it stopped: worth keeping on a failed or cancelled record.
       await throttle.flush();
@@ -217,20 +216,21 @@ export class JobProcessor {
 
   private async finishFailed(id: string, jobLog: JobLogger, err: unknown): Promise<void> {
     const error = errorMessage(err);
+    jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
     await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
-    jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err, final: err instanceof NonRetryableError || undefined });
   }
 
   private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown): Promise<void> {
     const error = errorMessage(err);
     const message = `Attempt ${record.attempts} failed (${error}); it will be retried`;
-    await this.persist(record.id, (r) => ({ ...r, status: 'queued', message, eta_seconds: undefined }));
     jobLog.warning(message, 'job.retry', { attempt: record.attempts, error, error_type: err instanceof Error ? err.name : typeof err });
+    await this.persist(record.id, (r) => ({ ...r, status: 'queued', message, eta_seconds: undefined }));
   }
 
   private async finishCancelled(id: string, jobLog: JobLogger, reason: CancelReason): Promise<void> {
     const by = reason.kind === 'user' ? reason.by : `worker:${this.deps.workerName}`;
     const message = reason.kind === 'user' ? 'Cancelled by request' : 'Cancelled: worker shutting down';
+    jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
     await this.persist(id, (r) => ({
       ...r,
       status: 'cancelled',
@@ -239,7 +239,6 @@ export class JobProcessor {
       cancel_requested_at: r.cancel_requested_at ?? now(),
       finished_at: now(),
     }));
-    jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
   }
 
   /**
