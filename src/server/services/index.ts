@@ -1,6 +1,8 @@
 /** Builds every service once per API process from its infrastructure. */
 import type { Logger } from 'pino';
 import type { Infrastructure } from '../../shared/node/infrastructure.js';
+import { JobArchive } from '../../shared/node/job-archive.js';
+import { JobRetention } from '../../shared/node/job-retention.js';
 import { activeManifests } from '../manifests.js';
 import { CharactersService } from './characters.service.js';
 import { GenerationService } from './generation.service.js';
@@ -9,12 +11,16 @@ import { LorasService } from './loras.service.js';
 import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
+import { SessionStore } from '../security/session-store.js';
 
 export function createServices(infra: Infrastructure, opts: { version: string; logger: Logger }) {
   const { config, redis, paths, store, events, characters, loras } = infra;
   const { logger } = opts;
   const manifests = activeManifests(config);
-  const jobs = new JobsService({ store, events, queue: infra.queue, paths, redis, logger: logger.child({ component: 'jobs' }) });
+  const archive = new JobArchive(paths.under('archive', 'jobs'));
+  const retention = new JobRetention({ store, archive, redis, logger: logger.child({ component: 'job-retention' }) });
+  retention.start(config.JOB_RETENTION_DAYS);
+  const jobs = new JobsService({ store, archive, retention, events, queue: infra.queue, paths, redis, logger: logger.child({ component: 'jobs' }) });
   return {
     config,
     paths,
@@ -29,9 +35,14 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
     loras: new LorasService({ loras, store }),
-    rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
-    /** Closes the queue and every connection of the infrastructure the services were built on. */
-    close: () => infra.close(),
+    /** Browser sessions exist only when a token protects the API. */
+    sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
+    rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),
+    /** Stops retention, then closes the queue and every connection of the infrastructure. */
+    async close() {
+      retention.stop();
+      await infra.close();
+    },
   };
 }
 
