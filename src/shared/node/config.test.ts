@@ -74,3 +74,12 @@ describe('config', () => {
     expect(r.stderr).toContain('Invalid environment variable PORT="nope"');
   });
 });
+
+describe('JOB_RETENTION_DAYS', () => {
+  it('is unset (keep forever) by default, a whole number of days when set, and named when bad', () => {
+    expect(parseConfig({}).JOB_RETENTION_DAYS).toBeUndefined();
+    expect(parseConfig({ JOB_RETENTION_DAYS: '90' }).JOB_RETENTION_DAYS).toBe(90);
+    expect(() => parseConfig({ JOB_RETENTION_DAYS: '0' })).toThrow(/^Invalid environment variable JOB_RETENTION_DAYS="0"/);
+    expect(() => parseConfig({ JOB_RETENTION_DAYS: '1.5' })).toThrow(/JOB_RETENTION_DAYS="1.5": must be a whole number of days/);
+  });
+});

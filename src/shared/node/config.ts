@@ -52,6 +52,8 @@ const envSchema = z.object({
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(525600).default(720),
   /** ComfyUI: seconds one image may take before the job fails. */
   COMFYUI_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86400).default(600),
+  /** Finished jobs older than this many days move from Redis to the archive on the volume; unset = keep forever. */
+  JOB_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(36500).optional(),
   /** Mock trainer: milliseconds per step (fast-test speed). */
   MOCK_STEP_MS: z.coerce.number().min(0).max(60000).default(5),
 });
