@@ -30,7 +30,7 @@ describe('job logs', () => {
     expect(training.status).toBe(200);
     const done = await stack.waitFor(training.body.id);
     expect(done.status).toBe('completed');
-    const generation = await stack.call<{ id: string }>('generation.start', { config: { prompt: 'paths_person', steps: 4 }, lora_id: done.lora_id });
+    const generation = await stack.call<{ id: string }>('generation.start', { config: { prompt: 'paths_person', steps: 4 }, lora_id: done.result_lora_id });
     await stack.waitFor(generation.body.id);
     for (const id of [training.body.id, generation.body.id]) {
       const log = await rawRequest(stack.url, { path: `/api/jobs/${id}/logs` });
