@@ -181,6 +181,7 @@ const isRestart = (m: number) => m >= 0xd0 && m <= 0xd7;
 /** Anything but a fill byte. */
 const NOT_FILL = /[^\xff]/g;
 /** After SOS, entropy-coded data runs to the first 0xFF that starts a real marker: not a stuffed 0xFF00, a restart marker or fill. */
+// eslint-disable-next-line no-control-regex -- matching raw bytes (latin1) is the point
 const SCAN_END = /\xff(?![\x00\xd0-\xd7\xff])/g;
 
 /** SOI, then marker segments; after each SOS the entropy-coded data runs to the next real marker; up to EOI. */
