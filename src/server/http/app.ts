@@ -94,7 +94,7 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
     m = /^\/api\/characters\/([^/]*)\/images$/.exec(p);
     if (m && method === 'POST') {
       await services.rateLimiter.hit(security.clientAddress(req), 'changes');
-      return uploadRoute(req, res, services, safeDecode(m[1]!));
+      return uploadRoute(req, res, services, safeDecode(m[1]!), log);
     }
     m = /^\/api\/characters\/([^/]*)\/images\/([^/]*)$/.exec(p);
     if (m && (method === 'GET' || method === 'HEAD')) return characterImageRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!));

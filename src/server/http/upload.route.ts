@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import busboy from 'busboy';
+import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { CHARACTER_ID_PATTERN, UPLOAD_LIMITS, type CharacterImage } from '../../shared/characters.js';
 import type { Services } from '../services/index.js';
@@ -23,6 +24,9 @@ const EXT = { jpeg: 'jpg', png: 'png', webp: 'webp' } as const;
 /** Files named individually in `rejected`; beyond this busboy skips them and one summary row stands for the rest. */
 export const LISTED_FILES_MAX = UPLOAD_LIMITS.maxFiles * 10;
 const TOO_MANY = `At most ${UPLOAD_LIMITS.maxFiles} files per upload`;
+const CHARACTER_FULL = `At most ${UPLOAD_LIMITS.maxImagesPerCharacter} images per character`;
+/** What the client learns when the disk step fails; the path and errno go to the server log only. */
+const STORE_FAILED = 'Could not store the file (the character may have been deleted meanwhile, or the volume is full)';
 
 export interface UploadResult {
   /** `filename` is the client's name, echoed for display only; the stored name is `name`. */
@@ -33,9 +37,13 @@ export interface UploadResult {
 /** Display-safe version of a client file name for the rejection list (never used as a path). */
 const displayName = (name: string | undefined) => (name ?? '').replace(/\p{Cc}/gu, '').slice(0, 255) || '(unnamed)';
 
-export async function uploadRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string): Promise<void> {
+export async function uploadRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, log?: Logger): Promise<void> {
   if (!CHARACTER_ID_PATTERN.test(id)) throw AppError.badParam('id', "Parameter 'id' is not a valid id");
   const character = await services.characterStore.require(id);
+  const room = UPLOAD_LIMITS.maxImagesPerCharacter - character.images.length;
+  if (room <= 0) {
+    throw AppError.badParam('images', `Parameter 'images': character '${id}' already has ${character.images.length} images; ${CHARACTER_FULL}`);
+  }
   if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
     throw AppError.badParam('images', "Parameter 'images' must be sent as multipart/form-data");
   }
@@ -59,6 +67,10 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
       stream.resume();
       return void result.rejected.push({ filename, reason: TOO_MANY });
     }
+    if (files > room) {
+      stream.resume();
+      return void result.rejected.push({ filename, reason: CHARACTER_FULL });
+    }
     const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
     let bytes = 0;
     stream.on('data', (c: Buffer) => (bytes += c.length));
@@ -74,7 +86,8 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
           await fsp.rename(tmp, path.join(imagesDir, name));
           result.uploaded.push({ name, width: verdict.width, height: verdict.height, caption: character.trigger_word, filename });
         } catch (err) {
-          result.rejected.push({ filename, reason: `Could not store the file: ${(err as Error).message}` });
+          log?.warn({ err, character: id }, 'upload: could not store a file');
+          result.rejected.push({ filename, reason: STORE_FAILED });
         } finally {
           await fsp.rm(tmp, { force: true });
         }
@@ -94,10 +107,10 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
   req.on('close', onClose);
   req.on('error', onClose);
   req.pipe(bb);
-  const discardStored = () =>
-    Promise.all(
-      result.uploaded.flatMap((image) => [image.name, captionFileName(image.name)].map((f) => fsp.rm(path.join(imagesDir, f), { force: true }))),
-    );
+  const discard = (images: { name: string }[]) =>
+    Promise.all(images.flatMap((image) => [image.name, captionFileName(image.name)].map((f) => fsp.rm(path.join(imagesDir, f), { force: true }))));
+  const discardStored = () => discard(result.uploaded);
+  const overflow: { name: string }[] = [];
   try {
     await finished;
   } catch (err) {
@@ -113,9 +126,18 @@ export async function uploadRoute(req: IncomingMessage, res: ServerResponse, ser
   if (result.uploaded.length > 0) {
     try {
       for (const image of result.uploaded) await services.characterStore.writeCaption(id, image.name, image.caption);
-      await services.characterStore.mutate(id, (c) => ({ ...c, images: [...c.images, ...result.uploaded.map(({ filename: _client, ...image }) => image)], updated_at: new Date().toISOString() }));
+      await services.characterStore.mutate(id, (c) => {
+        // Uploads racing each other: the cap holds for what is really stored.
+        const fits = Math.max(0, UPLOAD_LIMITS.maxImagesPerCharacter - c.images.length);
+        for (const extra of result.uploaded.splice(fits)) {
+          result.rejected.push({ filename: extra.filename, reason: CHARACTER_FULL });
+          overflow.push(extra);
+        }
+        return { ...c, images: [...c.images, ...result.uploaded.map(({ filename: _client, ...image }) => image)], updated_at: new Date().toISOString() };
+      });
+      await discard(overflow);
     } catch (err) {
-      await discardStored(); // e.g. the character was deleted meanwhile: no orphaned files
+      await Promise.all([discardStored(), discard(overflow)]); // e.g. the character was deleted meanwhile: no orphaned files
       throw err;
     }
   }
