@@ -19,7 +19,6 @@ beforeAll(async () => {
     env: {
       TRAINING_BACKEND: 'ai-toolkit',
       AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
-      AI_TOOLKIT_PYTHON: 'python3',
       FAKE_AI_TOOLKIT_STEP_MS: '5',
     },
   });
