@@ -6,7 +6,7 @@ import path from 'node:path';
 import { comfyuiUrlFor, ConfigError, parseConfig } from './config.js';
 
 describe('config', () => {
-  it('has the DESIGN §3 defaults', () => {
+  it('has the documented defaults', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({
       ISENGARD_MODE: 'production',
