@@ -1,7 +1,7 @@
 /**
  * A file server shaped like Hugging Face's `resolve` URLs for the model downloader: serves byte
  * ranges (206 + Content-Range, 416 past the end), 404 for unknown paths, 401 for gated paths
- * without a Bearer token, and knobs to cut a response short or ignore Range.
+ * without a Bearer token, and knobs to stall a response midway or ignore Range.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,15 +22,15 @@ export interface FakeModelServer {
   url: string;
   files: Map<string, ServedFile>;
   requests: RecordedRequest[];
-  /** Next responses of this path stop after this many body bytes (socket destroyed), once. */
-  cutAfter: Map<string, number>;
+  /** The next response of this path sends this many body bytes, then stalls with the connection open (once). */
+  stallAfter: Map<string, number>;
   /** Answer 200 with the whole file even when a Range is asked for. */
   ignoreRange: boolean;
   close(): Promise<void>;
 }
 
 export async function startFakeModelServer(): Promise<FakeModelServer> {
-  const fake: FakeModelServer = { url: '', files: new Map(), requests: [], cutAfter: new Map(), ignoreRange: false, close };
+  const fake: FakeModelServer = { url: '', files: new Map(), requests: [], stallAfter: new Map(), ignoreRange: false, close };
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     fake.requests.push({ path, range: req.headers.range, authorization: req.headers.authorization });
@@ -51,10 +51,11 @@ export async function startFakeModelServer(): Promise<FakeModelServer> {
     const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'content-length': slice.length, 'accept-ranges': 'bytes' };
     if (start > 0) headers['content-range'] = `bytes ${start}-${file.body.length - 1}/${file.body.length}`;
     res.writeHead(start > 0 ? 206 : 200, headers);
-    const cut = fake.cutAfter.get(path);
-    if (cut !== undefined) {
-      fake.cutAfter.delete(path);
-      res.write(slice.subarray(0, cut), () => setTimeout(() => res.destroy(), 20));
+    const stall = fake.stallAfter.get(path);
+    if (stall !== undefined) {
+      // A CDN connection that stops delivering: everything sent is readable, then nothing comes.
+      fake.stallAfter.delete(path);
+      res.write(slice.subarray(0, stall));
       return;
     }
     res.end(slice);

@@ -26,7 +26,7 @@ afterAll(() => server.close());
 beforeEach(() => {
   server.files.clear();
   server.requests.length = 0;
-  server.cutAfter.clear();
+  server.stallAfter.clear();
   server.ignoreRange = false;
   server.files.set('/bfl/flux1-dev.safetensors', { body: UNET, token: TOKEN });
   server.files.set('/other/ae.safetensors', { body: VAE });
@@ -48,7 +48,7 @@ function manifest(models: ModelEntry[]): string {
 async function run(models: ModelEntry[], opts: { comfyuiDir?: string; hfToken?: string } = {}) {
   const comfyuiDir = opts.comfyuiDir ?? tempDir('isengard-comfyui-');
   let output = '';
-  const summary = await fetchModels({ comfyuiDir, manifestPath: manifest(models), hfToken: opts.hfToken, write: (t) => (output += t) });
+  const summary = await fetchModels({ comfyuiDir, manifestPath: manifest(models), hfToken: opts.hfToken, write: (t) => (output += t), idleTimeoutMs: 1000 });
   return { summary, output, comfyuiDir };
 }
 const file = (dir: string, ...p: string[]) => path.join(dir, 'models', ...p);
@@ -80,10 +80,10 @@ describe('models downloader', () => {
     expect(fs.readFileSync(file(comfyuiDir, 'unet', 'flux1-dev.safetensors'), 'utf8')).toBe('mine');
   });
 
-  it('an interrupted download keeps its .part and the next run continues it with a Range request', async () => {
-    server.cutAfter.set('/other/ae.safetensors', 20_000);
+  it('a download that stalls is dropped, keeps its .part, and the next run continues it with a Range request', async () => {
+    server.stallAfter.set('/other/ae.safetensors', 20_000);
     const first = await run([vaeEntry()]);
-    expect(first.summary.failed[0]!.message).toMatch(/interrupted after .*run \.\/start\.sh models again to continue it/);
+    expect(first.summary.failed[0]!.message).toBe('download of ae.safetensors was interrupted after 20.0 kB (no data for 1 s); run ./start.sh models again to continue it');
     const part = file(first.comfyuiDir, 'vae', 'ae.safetensors.part');
     expect(fs.statSync(part).size).toBe(20_000);
     expect(fs.existsSync(file(first.comfyuiDir, 'vae', 'ae.safetensors'))).toBe(false);

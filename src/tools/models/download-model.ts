@@ -6,10 +6,11 @@
  * deleted; nothing else on disk is touched.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { targetPath, type ModelEntry } from '../../shared/node/models-manifest.js';
 
 export class DownloadError extends Error {
@@ -35,6 +36,8 @@ export interface DownloadOptions {
   hfToken?: string;
   log(line: string): void;
   onProgress?(p: DownloadProgress): void;
+  /** A connection that delivers nothing for this long is dropped (the .part is kept). Default 60 s. */
+  idleTimeoutMs?: number;
 }
 
 export type DownloadResult = { path: string; warning?: string };
@@ -96,11 +99,54 @@ export async function downloadModel(entry: ModelEntry, opts: DownloadOptions): P
   // fetch drops Authorization on a cross-origin redirect (the CDN URL Hugging Face redirects to is signed).
   if (entry.gated && opts.hfToken) headers.authorization = `Bearer ${opts.hfToken}`;
 
+  // A stalled CDN connection would otherwise hang the pod set-up forever.
+  const idle = new IdleWatch(opts.idleTimeoutMs ?? 60_000);
+  try {
+    return await transfer({ entry, opts, final, part, have, headers, idle, discard });
+  } finally {
+    idle.stop();
+  }
+}
+
+/** Aborts its signal when `touch()` has not been called for `ms`. */
+class IdleWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  constructor(readonly ms: number) {
+    this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  touch(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(), this.ms);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+interface Transfer {
+  entry: ModelEntry;
+  opts: DownloadOptions;
+  final: string;
+  part: string;
+  have: number;
+  headers: Record<string, string>;
+  idle: IdleWatch;
+  discard(): void;
+}
+
+async function transfer(t: Transfer): Promise<DownloadResult> {
+  const { entry, opts, final, part, headers, idle, discard } = t;
+  let have = t.have;
+  const stalledText = (cause: { message: string }) => (idle.signal.aborted ? `no data for ${Math.round(idle.ms / 1000)} s` : cause.message);
   let res: Response;
   try {
-    res = await fetch(entry.url, { headers, redirect: 'follow' });
+    res = await fetch(entry.url, { headers, redirect: 'follow', signal: idle.signal });
   } catch (err) {
-    throw new DownloadError(`could not reach ${entry.url}: ${rootCause(err).message}`, have > 0);
+    throw new DownloadError(`could not reach ${entry.url}: ${stalledText(rootCause(err))}`, have > 0);
   }
 
   if (res.status === 416 && have > 0) {
@@ -134,23 +180,27 @@ export async function downloadModel(entry: ModelEntry, opts: DownloadOptions): P
     const length = Number(res.headers.get('content-length') ?? NaN);
     const total = entry.size ?? (Number.isFinite(length) ? have + length : null);
     let received = have;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        received += chunk.length;
-        opts.onProgress?.({ name: entry.name, received, total });
-        done(null, chunk);
-      },
-    });
+    // One awaited write per chunk (not a stream pipeline, whose teardown drops buffered writes):
+    // when the connection breaks, every byte received is in the .part and the next run resumes there.
+    const out = await open(part, have > 0 ? 'a' : 'w');
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }));
+      for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
+        idle.touch();
+        await out.write(chunk as Buffer);
+        hash.update(chunk as Buffer);
+        received += (chunk as Buffer).length;
+        opts.onProgress?.({ name: entry.name, received, total });
+      }
     } catch (err) {
       const cause = rootCause(err);
       if (cause.code === 'ENOSPC' || cause.code === 'EDQUOT') {
+        await out.close();
         discard();
         throw new DownloadError(`disk full while writing ${entry.name} to ${path.dirname(final)}; the partial file was removed`);
       }
-      throw new DownloadError(`download of ${entry.name} was interrupted after ${formatBytes(received)} (${cause.message}); run ./start.sh models again to continue it`, true);
+      throw new DownloadError(`download of ${entry.name} was interrupted after ${formatBytes(received)} (${stalledText(cause)}); run ./start.sh models again to continue it`, true);
+    } finally {
+      await out.close().catch(() => undefined);
     }
   } else {
     await hashExisting(part, hash);

@@ -17,6 +17,8 @@ export interface FetchModelsOptions {
   write(text: string): void;
   /** Redraw progress on one line (a terminal) instead of printing every 10 %. */
   tty?: boolean;
+  /** See DownloadOptions.idleTimeoutMs. */
+  idleTimeoutMs?: number;
 }
 
 export interface FetchModelsSummary {
@@ -91,7 +93,7 @@ export async function fetchModels(opts: FetchModelsOptions): Promise<FetchModels
   for (const entry of missing) {
     say(`downloading ${entry.name} → ${path.relative(opts.comfyuiDir, targetPath(opts.comfyuiDir, entry))}${entry.gated ? ' (gated: using HF_TOKEN)' : ''}`);
     try {
-      const result = await downloadModel(entry, { comfyuiDir: opts.comfyuiDir, hfToken: opts.hfToken, log: say, onProgress: progressPrinter(opts) });
+      const result = await downloadModel(entry, { comfyuiDir: opts.comfyuiDir, hfToken: opts.hfToken, log: say, onProgress: progressPrinter(opts), idleTimeoutMs: opts.idleTimeoutMs });
       if (opts.tty) opts.write('\r\x1b[K');
       summary.downloaded.push(entry.name);
       if (result.warning) {
