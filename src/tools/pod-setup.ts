@@ -4,6 +4,9 @@
  */
 import { ConfigError, parseConfig } from '../shared/node/config.js';
 import { ModelsManifestError } from '../shared/node/models-manifest.js';
+import { runReadinessChecks } from '../shared/node/readiness/index.js';
+import { createRedis } from '../shared/node/redis.js';
+import { formatReadiness } from '../shared/readiness.js';
 import { fetchModels } from './models/fetch-models.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +37,20 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       throw err;
+    }
+  }
+  if (command === 'doctor') {
+    // One attempt, no reconnect loop: a Redis that does not answer is itself a finding.
+    const redis = createRedis(config.REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    redis.on('error', () => undefined);
+    await redis.connect().catch(() => undefined);
+    try {
+      const { items } = await runReadinessChecks(config, { redis });
+      process.stdout.write(`Isengard readiness (${config.ISENGARD_MODE}, training ${config.TRAINING_BACKEND}, images ${config.IMAGE_BACKEND})\n`);
+      process.stdout.write(formatReadiness(items).join('\n') + '\n');
+      return items.some((i) => i.status === 'fail') ? 1 : 0;
+    } finally {
+      redis.disconnect();
     }
   }
   process.stderr.write('usage: pod-setup models|doctor\n');

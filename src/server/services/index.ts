@@ -11,6 +11,7 @@ import { JobStore } from '../../shared/node/job-store.js';
 import { LoraStore } from '../../shared/node/lora-store.js';
 import type { QueuePayload } from '../../shared/node/queues.js';
 import { VolumePaths } from '../../shared/node/volume.js';
+import { runReadinessChecks } from '../../shared/node/readiness/index.js';
 import { activeManifests } from '../manifests.js';
 import { CharactersService } from './characters.service.js';
 import { GenerationService } from './generation.service.js';
@@ -46,7 +47,9 @@ export function createServices(infra: Infrastructure) {
     characterStore: characters,
     loraStore: loras,
     manifests,
-    system: new SystemService(redis, { version: infra.version, mode: config.ISENGARD_MODE, ...manifests }),
+    system: new SystemService(redis, { version: infra.version, mode: config.ISENGARD_MODE, ...manifests }, () =>
+      runReadinessChecks(config, { redis }),
+    ),
     jobs,
     training: new TrainingService({ jobs, characters, paths }),
     generation: new GenerationService({ jobs, loras }),

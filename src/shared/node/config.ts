@@ -141,6 +141,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   };
 }
 
+/** Every ComfyUI the workers use: one per COMFYUI_URLS entry (labelled `gpu N`), else COMFYUI_URL. */
+export function comfyuiUrlsOf(config: Pick<Config, 'COMFYUI_URL' | 'COMFYUI_URLS'>): Array<{ label: string | null; url: string }> {
+  if (!config.COMFYUI_URLS) return [{ label: null, url: config.COMFYUI_URL }];
+  return Object.entries(config.COMFYUI_URLS).map(([gpu, url]) => ({ label: `gpu ${gpu}`, url }));
+}
+
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     const config = parseConfig(env);
