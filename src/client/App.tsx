@@ -1,5 +1,6 @@
 /** Shell: top bar with navigation and server health, then the page for the current route. */
 import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
+import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { CharactersPage } from './pages/CharactersPage.js';
@@ -91,6 +92,7 @@ export function App() {
         </nav>
         <Health />
       </header>
+      <ReadinessBanner />
       <main>
         <Boundary resetKey={route}>
           <Page path={route} />
