@@ -3,6 +3,7 @@ import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
 import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
+import { LogoutButton } from './components/TokenGate.js';
 import { CharactersPage } from './pages/CharactersPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
 import { JobsPage } from './pages/JobsPage.js';
@@ -91,6 +92,7 @@ export function App() {
           ))}
         </nav>
         <Health />
+        <LogoutButton />
       </header>
       <ReadinessBanner />
       <main>
