@@ -45,10 +45,10 @@ function manifest(models: ModelEntry[]): string {
   return file;
 }
 
-async function run(models: ModelEntry[], opts: { comfyuiDir?: string; hfToken?: string } = {}) {
+async function run(models: ModelEntry[], opts: { comfyuiDir?: string; hfToken?: string; idleTimeoutMs?: number } = {}) {
   const comfyuiDir = opts.comfyuiDir ?? tempDir('isengard-comfyui-');
   let output = '';
-  const summary = await fetchModels({ comfyuiDir, manifestPath: manifest(models), hfToken: opts.hfToken, write: (t) => (output += t), idleTimeoutMs: 1000 });
+  const summary = await fetchModels({ comfyuiDir, manifestPath: manifest(models), hfToken: opts.hfToken, write: (t) => (output += t), idleTimeoutMs: opts.idleTimeoutMs });
   return { summary, output, comfyuiDir };
 }
 const file = (dir: string, ...p: string[]) => path.join(dir, 'models', ...p);
@@ -82,8 +82,8 @@ describe('models downloader', () => {
 
   it('a download that stalls is dropped, keeps its .part, and the next run continues it with a Range request', async () => {
     server.stallAfter.set('/other/ae.safetensors', 20_000);
-    const first = await run([vaeEntry()]);
-    expect(first.summary.failed[0]!.message).toBe('download of ae.safetensors was interrupted after 20.0 kB (no data for 1 s); run ./start.sh models again to continue it');
+    const first = await run([vaeEntry()], { idleTimeoutMs: 3000 });
+    expect(first.summary.failed[0]!.message).toBe('download of ae.safetensors was interrupted after 20.0 kB (no data for 3 s); run ./start.sh models again to continue it');
     const part = file(first.comfyuiDir, 'vae', 'ae.safetensors.part');
     expect(fs.statSync(part).size).toBe(20_000);
     expect(fs.existsSync(file(first.comfyuiDir, 'vae', 'ae.safetensors'))).toBe(false);
