@@ -1,12 +1,8 @@
-/** Job outputs and dataset images, by validated name only; paths never leave VOLUME_ROOT. */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+/** GET|HEAD of job outputs and dataset images; FilesService decides which file, if any. */
 import path from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IMAGE_NAME_PATTERN } from '../../shared/characters.js';
-import { LOG_ID_PATTERN, OUTPUT_NAME_PATTERN } from '../../shared/jobs.js';
-import type { Services } from '../services/index.js';
-import { sendJson } from './respond.js';
+import type { StoredFile } from '../services/files.service.js';
+import type { FilesService } from '../services/files.service.js';
+import type { RouteRequest } from './route-table.js';
 import { sendFile } from './send-file.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -19,37 +15,18 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-async function serve(req: IncomingMessage, res: ServerResponse, file: string, name: string, download: boolean): Promise<void> {
-  let stat: fs.Stats;
-  try {
-    stat = await fsp.stat(file);
-    if (!stat.isFile()) throw new Error('not a file');
-  } catch {
-    return sendJson(res, 404, { error: 'File not found' });
-  }
-  const type = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
-  await sendFile(req, res, file, {
+async function serve({ req, res }: RouteRequest, stored: StoredFile, download: boolean): Promise<void> {
+  const type = CONTENT_TYPES[path.extname(stored.name).toLowerCase()] ?? 'application/octet-stream';
+  await sendFile(req, res, stored.file, {
     'Content-Type': type,
     'Cache-Control': 'private, max-age=3600',
     'X-Content-Type-Options': 'nosniff',
-    ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${name}"` } : {}),
-  }, stat);
+    ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${stored.name}"` } : {}),
+  }, stored.stat);
 }
 
-export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
-  if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
-  if (!OUTPUT_NAME_PATTERN.test(name) || name.includes('..')) return sendJson(res, 400, { error: 'Invalid file name' });
-  let file: string;
-  try {
-    file = services.paths.outputFile(jobId, name);
-  } catch {
-    return sendJson(res, 404, { error: 'File not found' }); // an id too long to be a folder name: nothing there
-  }
-  await serve(req, res, file, name, url.searchParams.get('download') === '1');
-}
+export const jobFileRoute = (files: FilesService) => async (r: RouteRequest) =>
+  serve(r, await files.jobOutput(r.params.jobId!, r.params.name!), r.url.searchParams.get('download') === '1');
 
-export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string): Promise<void> {
-  if (!/^char-[0-9a-f]{12}$/.test(id)) return sendJson(res, 400, { error: 'Invalid character ID format' });
-  if (!IMAGE_NAME_PATTERN.test(name)) return sendJson(res, 400, { error: 'Invalid image name' });
-  await serve(req, res, path.join(services.characterStore.imagesDir(id), name), name, false);
-}
+export const characterImageRoute = (files: FilesService) => async (r: RouteRequest) =>
+  serve(r, await files.characterImage(r.params.id!, r.params.name!), false);

@@ -11,8 +11,11 @@ import { JobStore } from '../../shared/node/job-store.js';
 import { LoraStore } from '../../shared/node/lora-store.js';
 import type { QueuePayload } from '../../shared/node/queues.js';
 import { VolumePaths } from '../../shared/node/volume.js';
-import { activeManifests } from '../manifests.js';
+import { activeManifests } from '../active-manifests.js';
+import { CharacterImagesService } from './character-images.service.js';
 import { CharactersService } from './characters.service.js';
+import { FilesService } from './files.service.js';
+import { JobLogsService } from './job-logs.service.js';
 import { GenerationService } from './generation.service.js';
 import { JobsService } from './jobs.service.js';
 import { LorasService } from './loras.service.js';
@@ -51,6 +54,9 @@ export function createServices(infra: Infrastructure) {
     training: new TrainingService({ jobs, characters, paths }),
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
+    characterImages: new CharacterImagesService({ characters, paths }),
+    files: new FilesService({ paths, imagesDir: (id) => characters.imagesDir(id) }),
+    jobLogs: new JobLogsService({ paths, store, events }),
     loras: new LorasService({ loras, store }),
     rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
     async close() {
