@@ -1,5 +1,5 @@
 /**
- * Typed client for internal tools (DESIGN §4): the tRPC client over AppRouter plus helpers for
+ * Typed client for internal tools: the tRPC client over AppRouter plus helpers for
  * the plain HTTP routes (logs, uploads) that tRPC does not carry.
  */
 import { randomUUID } from 'node:crypto';
@@ -68,7 +68,7 @@ export function createIsengardClient(opts: ClientOptions): IsengardClient {
           url: trpcUrl,
           EventSource,
           eventSourceOptions: { fetch: sseFetch },
-          // SSE requests carry no custom headers, so the server reads the id from here (DESIGN §6).
+          // SSE requests carry no custom headers, so the server reads the id from here.
           connectionParams: () => ({ correlationId: correlationFor(opts.correlationId) }),
         }),
         false: httpBatchLink({ url: trpcUrl, headers: () => authHeaders(opts, opts.correlationId) }),

@@ -4,7 +4,7 @@
  *   2. the pre-handlers, in order (pre-handlers.ts: request-wide checks such as the API token);
  *   3. tRPC, the plain route whose template (shared/http-api.ts) matches, or for non-/api paths
  *      the SPA (static files with fallback to index.html);
- *   5. any error, from any step → the one mapping (error-mapping.ts) → status + ErrorBody.
+ *   4. any error, from any step → the one mapping (error-mapping.ts) → status + ErrorBody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
