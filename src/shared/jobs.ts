@@ -60,6 +60,8 @@ export const jobRecordSchema = z.object({
   /** Training: the LoRA registered on completion. */
   result_lora_id: z.string().optional(),
   worker: z.string().optional(),
+  /** Set on records read back from the archive on the volume (pruned out of Redis). */
+  archived: z.boolean().optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 
@@ -76,5 +78,6 @@ export interface ProgressUpdate {
 
 export interface JobPage {
   items: JobRecord[];
-  nextCursor: number | null;
+  /** Pass back as `cursor` for the next page; null at the end. Opaque. */
+  nextCursor: string | null;
 }

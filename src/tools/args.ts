@@ -29,6 +29,7 @@ export const OPTIONS = {
   type: { type: 'string', value: 'training|generation', help: 'only jobs of this type' },
   status: { type: 'string', value: 'status', help: 'only jobs with this status' },
   limit: { type: 'string', value: 'n', help: 'at most n items (1-100)' },
+  'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -50,6 +51,7 @@ export interface Flags {
   type?: string;
   status?: string;
   limit?: string;
+  'older-than'?: string;
 }
 
 export interface ParsedArgs {

@@ -15,6 +15,7 @@ import type { AppRouter } from '../server/routers/index.js';
 import { isTerminal, type JobRecord } from '../shared/jobs.js';
 import { apiPath, type ErrorBody, type UploadResult } from '../shared/http-api.js';
 import { parseJobLogLine, type JobLogLine } from '../shared/job-log.js';
+import { MAX_BATCH_ITEMS } from '../shared/limits.js';
 
 export type { JobLogLine, UploadResult };
 
@@ -71,7 +72,7 @@ export function createIsengardClient(opts: ClientOptions): IsengardClient {
           // SSE requests carry no custom headers, so the server reads the id from here.
           connectionParams: () => ({ correlationId: correlationFor(opts.correlationId) }),
         }),
-        false: httpBatchLink({ url: trpcUrl, headers: () => authHeaders(opts, opts.correlationId) }),
+        false: httpBatchLink({ url: trpcUrl, maxItems: MAX_BATCH_ITEMS, headers: () => authHeaders(opts, opts.correlationId) }),
       }),
     ],
   });

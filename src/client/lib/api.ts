@@ -1,7 +1,7 @@
 /** Plain HTTP routes (uploads, logs, files): not tRPC, but they carry a correlation id too. */
 import type { ParamIssue } from '../../shared/errors.js';
 import { apiPath, type ErrorBody, type UploadResult } from '../../shared/http-api.js';
-import { CORRELATION_HEADER, newCorrelationId } from './trpc.js';
+import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from './trpc.js';
 
 export type { UploadResult };
 export const jobLogUrl = (jobId: string) => apiPath('jobLogs', { jobId });
@@ -23,6 +23,7 @@ export class HttpError extends Error {
 export function apiFetch(input: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set(CORRELATION_HEADER, newCorrelationId());
+  headers.set(CLIENT_HEADER, 'web');
   return fetch(input, { ...init, headers });
 }
 

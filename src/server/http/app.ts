@@ -12,11 +12,11 @@ import type { Logger } from 'pino';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
 import { AppError } from '../../shared/errors.js';
 import { API_PATHS } from '../../shared/http-api.js';
+import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
 import type { Services } from '../services/index.js';
 import type { AppRouter } from '../routers/index.js';
 import { createContextFactory } from '../context.js';
 import { toAppError } from '../error-mapping.js';
-import { clientKey } from './client-key.js';
 import { characterImageRoute, jobFileRoute } from './files.route.js';
 import { logsRoute } from './logs.route.js';
 import { createPreHandlers, type PreHandler } from './pre-handlers.js';
@@ -25,6 +25,9 @@ import { RouteTable, type Route } from './route-table.js';
 import { createStaticRoute } from './static.route.js';
 import { MAX_JSON_BODY, systemRoutes } from './system.routes.js';
 import { uploadRoute } from './upload.route.js';
+import { readJsonBody } from './read-json-body.js';
+import { checkBatchSize } from '../security/batch-limit.js';
+import { createSecurityEdge, type SecurityEdge } from '../security/security-edge.js';
 
 export { MAX_JSON_BODY };
 const TRPC_PREFIX = `${API_PATHS.trpc}/`;
@@ -48,15 +51,15 @@ export function isStreaming(req: IncomingMessage): boolean {
   return (req.headers.accept ?? '').includes('text/event-stream') || /[?&]follow=(1|true)/.test(req.url ?? '');
 }
 
-export function apiRoutes(services: Services): Route[] {
+export function apiRoutes(services: Services, security: SecurityEdge): Route[] {
   return [
-    ...systemRoutes(services),
+    ...systemRoutes(services, security),
     { path: 'jobLogs', methods: ['GET', 'HEAD'], handle: logsRoute(services.jobLogs) },
     { path: 'jobFile', methods: ['GET', 'HEAD'], handle: jobFileRoute(services.files) },
     {
       path: 'characterImages',
       methods: ['POST'],
-      handle: uploadRoute(services.characterImages, ({ req }) => services.rateLimiter.hit(clientKey(req), 'upload')),
+      handle: uploadRoute(services.characterImages, ({ req }) => services.rateLimiter.hit(security.clientAddress(req), 'changes')),
     },
     { path: 'characterImage', methods: ['GET', 'HEAD'], handle: characterImageRoute(services.files) },
   ];
@@ -71,12 +74,20 @@ export function createRequestHandler(opts: {
 }) {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
-  const preHandlers = opts.preHandlers ?? createPreHandlers({ token: services.config.ISENGARD_API_TOKEN });
+  const security = createSecurityEdge({
+    config: services.config,
+    rateLimiter: services.rateLimiter,
+    sessions: services.sessions,
+    readJson: (req) => readJsonBody(req, MAX_JSON_BODY),
+    logger,
+  });
+  const preHandlers = opts.preHandlers ?? createPreHandlers(security);
   const trpc = createHTTPHandler({
     router: opts.router,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
-    createContext: createContextFactory(services),
+    maxBatchSize: MAX_BATCH_ITEMS,
+    createContext: createContextFactory(services, security.clientAddress),
     responseMeta({ errors }) {
       const retryAfter = errors.map((e) => toAppError(e).retryAfter).find((r) => r !== undefined);
       return retryAfter ? { headers: { 'Retry-After': String(retryAfter) } } : {};
@@ -86,7 +97,7 @@ export function createRequestHandler(opts: {
       if (app.code === 'INTERNAL') log.error({ err: error.cause ?? error, path }, 'procedure failed');
     },
   });
-  const routes = new RouteTable(apiRoutes(services));
+  const routes = new RouteTable(apiRoutes(services, security));
   const staticRoute = createStaticRoute(opts.clientDir);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -98,7 +109,10 @@ export function createRequestHandler(opts: {
     const isPublic = !isApi || match?.route.public === true;
     for (const pre of preHandlers) await pre({ req, res, url, isApi, isPublic });
     if (!isApi) return staticRoute(req, res, p);
-    if (isTrpc) return trpc(req, res);
+    if (isTrpc) {
+      checkBatchSize(p, url);
+      return trpc(req, res);
+    }
     if (!match) throw AppError.notFound(`No route for ${method} ${p}`);
     await match.route.handle({ req, res, url, params: match.params });
   }
@@ -120,6 +134,7 @@ export function createRequestHandler(opts: {
       route(req, res, url).catch((err: unknown) => {
         const app = toAppError(err);
         if (app.code === 'INTERNAL') log.error({ err, path: url.pathname }, 'request failed');
+        security.abandonBody(req, res);
         sendError(res, app);
       });
     });

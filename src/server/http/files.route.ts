@@ -1,7 +1,6 @@
-/** GET|HEAD of job outputs and dataset images; FilesService decides which file, if any. */
+/** GET|HEAD of job outputs and dataset images; FilesService decides which file, if any, and opens it. */
 import path from 'node:path';
-import type { StoredFile } from '../services/files.service.js';
-import type { FilesService } from '../services/files.service.js';
+import type { FilesService, OpenedFile } from '../services/files.service.js';
 import type { RouteRequest } from './route-table.js';
 import { sendFile } from './send-file.js';
 
@@ -15,14 +14,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-async function serve({ req, res }: RouteRequest, stored: StoredFile, download: boolean): Promise<void> {
-  const type = CONTENT_TYPES[path.extname(stored.name).toLowerCase()] ?? 'application/octet-stream';
-  await sendFile(req, res, stored.file, {
-    'Content-Type': type,
-    'Cache-Control': 'private, max-age=3600',
-    'X-Content-Type-Options': 'nosniff',
-    ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${stored.name}"` } : {}),
-  }, stored.stat);
+async function serve({ req, res }: RouteRequest, opened: OpenedFile, download: boolean): Promise<void> {
+  const type = CONTENT_TYPES[path.extname(opened.name).toLowerCase()] ?? 'application/octet-stream';
+  try {
+    await sendFile(req, res, opened.handle, {
+      'Content-Type': type,
+      // An authenticated answer arrives marked no-store already; keep that.
+      ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=3600' }),
+      'X-Content-Type-Options': 'nosniff',
+      ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${opened.name}"` } : {}),
+    }, opened.stat);
+  } finally {
+    await opened.handle.close();
+  }
 }
 
 export const jobFileRoute = (files: FilesService) => async (r: RouteRequest) =>

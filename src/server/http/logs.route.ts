@@ -1,7 +1,7 @@
 /**
- * GET|HEAD /api/jobs/:jobId/logs: the job's JSONL as a download (Range → 206, HEAD); with
- * `?follow=1` it stays open and streams appended lines until the job is terminal. Lookup and
- * following live in JobLogsService; this only speaks HTTP.
+ * GET|HEAD /api/jobs/:jobId/logs (docs/contracts.md): the job's JSONL as a download (Range → 206,
+ * HEAD); with `?follow=1` it stays open and streams appended lines until the job is terminal.
+ * Lookup and following live in JobLogsService; this only speaks HTTP.
  */
 import type { ServerResponse } from 'node:http';
 import type { JobLogsService } from '../services/job-logs.service.js';
@@ -13,13 +13,20 @@ export const isFollowRequest = (url: URL) => ['1', 'true'].includes(url.searchPa
 export function logsRoute(jobLogs: JobLogsService) {
   return async ({ req, res, url, params }: RouteRequest): Promise<void> => {
     const jobId = params.jobId!;
-    const log = await jobLogs.open(jobId);
     const headers = {
       'Content-Type': 'application/x-ndjson',
       'Content-Disposition': `attachment; filename="${jobId}.jsonl"`,
       'Cache-Control': 'no-store',
     };
-    if (!isFollowRequest(url)) return sendFile(req, res, log.file, headers, log.stat);
+    if (!isFollowRequest(url)) {
+      const log = await jobLogs.open(jobId);
+      try {
+        return await sendFile(req, res, log.handle, headers, log.stat);
+      } finally {
+        await log.handle.close();
+      }
+    }
+    await jobLogs.requireLog(jobId); // a bad id or a missing log is still a plain 400/404
     res.writeHead(200, { ...headers, 'X-Accel-Buffering': 'no' });
     if (req.method === 'HEAD') return void res.end();
     const hangUp = new AbortController();

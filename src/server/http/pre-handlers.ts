@@ -4,8 +4,7 @@
  * Add a request-wide check here (one line in `createPreHandlers`), not inside a route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError } from '../../shared/errors.js';
-import { requestToken, tokenMatches } from './auth.js';
+import type { SecurityEdge } from '../security/security-edge.js';
 
 export interface PreHandlerRequest {
   req: IncomingMessage;
@@ -13,20 +12,19 @@ export interface PreHandlerRequest {
   url: URL;
   /** An /api path (tRPC or plain route), not the SPA. */
   isApi: boolean;
-  /** Answered without the API token: the SPA's files, health, session. */
+  /** Answered without credentials: the SPA's files, health, session. */
   isPublic: boolean;
 }
 
 export type PreHandler = (request: PreHandlerRequest) => void | Promise<void>;
 
-/** With ISENGARD_API_TOKEN set, every non-public /api request carries it (Bearer or session cookie). */
-export function requireApiToken(token: string | undefined): PreHandler {
-  return ({ req, isPublic }) => {
-    if (!token || isPublic) return;
-    if (!tokenMatches(token, requestToken(req))) throw new AppError('UNAUTHORIZED', 'Missing or invalid API token');
-  };
-}
-
-export function createPreHandlers(opts: { token: string | undefined }): PreHandler[] {
-  return [requireApiToken(opts.token)];
+export function createPreHandlers(security: SecurityEdge): PreHandler[] {
+  return [
+    // Host check and security headers: first thing for every request.
+    ({ req, res, url }) => security.screen(req, res, url.pathname),
+    // Credentials (failures counted per client), then the cross-site check.
+    async ({ req, res, isApi, isPublic }) => {
+      if (isApi && !isPublic) await security.admit(req, res);
+    },
+  ];
 }

@@ -7,13 +7,12 @@
  * a reader that reconnects resumes exactly where it stopped.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, LOG_ID_PATTERN, type JobRecord } from '../../shared/jobs.js';
 import type { JobEvents } from '../../shared/node/job-events.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
-import { INVALID_JOB_ID, regularFile, type StoredFile } from './files.service.js';
+import { INVALID_JOB_ID, openVolumeFile, type OpenedFile } from './files.service.js';
 
 /** Whole lines read from a log, and the byte offset just after them. */
 export interface LogChunk {
@@ -66,7 +65,8 @@ function watchQuietly(file: string, onChange: () => void): () => void {
 export class JobLogsService {
   constructor(private readonly deps: { paths: VolumePaths; store: JobStore; events: JobEvents }) {}
 
-  async open(jobId: string): Promise<StoredFile> {
+  /** The log opened for reading (the caller closes it); a link out of the volume is "not found" too. */
+  async open(jobId: string): Promise<OpenedFile & { file: string }> {
     if (!LOG_ID_PATTERN.test(jobId)) throw new AppError('BAD_REQUEST', INVALID_JOB_ID);
     let file: string;
     try {
@@ -74,9 +74,14 @@ export class JobLogsService {
     } catch {
       throw AppError.notFound('Log file not found');
     }
-    const stat = await regularFile(file);
-    if (!stat) throw AppError.notFound('Log file not found');
-    return { file, name: `${jobId}.jsonl`, stat };
+    const opened = await openVolumeFile(this.deps.paths, file);
+    if (!opened) throw AppError.notFound('Log file not found');
+    return { ...opened, file, name: `${jobId}.jsonl` };
+  }
+
+  /** Throws like open() when there is no log to follow; opens nothing. */
+  async requireLog(jobId: string): Promise<void> {
+    await (await this.open(jobId)).handle.close();
   }
 
   /**
@@ -85,7 +90,7 @@ export class JobLogsService {
    */
   async *follow(jobId: string, opts: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogChunk> {
     const { signal } = opts;
-    const { file } = await this.open(jobId);
+    const { file, handle } = await this.open(jobId);
     const bell = new Bell();
     let latest: JobRecord | null | undefined; // undefined: not known yet
     const offEvents = this.deps.events.onJob(jobId, (record) => {
@@ -94,7 +99,6 @@ export class JobLogsService {
     });
     const unwatch = watchQuietly(file, bell.ring);
     signal?.addEventListener('abort', bell.ring);
-    const handle = await fsp.open(file, 'r');
     try {
       await this.deps.events.whenReady(); // from here on no status change is missed
       const buffer = Buffer.alloc(READ_BYTES);

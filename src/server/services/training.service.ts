@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import type { JobRecord } from '../../shared/jobs.js';
@@ -17,7 +18,12 @@ export class TrainingService {
       throw AppError.badParam('character_id', `Character '${character.id}' has no images; upload at least one before training`);
     }
     const id = JobsService.newId('training');
-    await this.deps.characters.snapshotDataset(character, path.join(this.deps.paths.trainingDir(id), 'dataset'));
+    try {
+      await this.deps.characters.snapshotDataset(character, path.join(this.deps.paths.trainingDir(id), 'dataset'));
+    } catch (err) {
+      await fs.rm(this.deps.paths.trainingDir(id), { recursive: true, force: true }); // no half snapshot left behind
+      throw err;
+    }
     return this.deps.jobs.create({ id, type: 'training', config: input.config, character_id: character.id });
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
+import { copyInside, isOutsideVolume } from './safe-path.js';
 import type { VolumePaths } from './volume.js';
 import type { LockFn } from './redis-lock.js';
 
@@ -54,9 +55,23 @@ export class CharacterStore {
     return c;
   }
 
+  /**
+   * Every character. A folder without character.json (being created or deleted right now) is
+   * skipped; any other read error fails the whole list: an answer with entries silently missing
+   * would look like lost data.
+   */
   async list(): Promise<Character[]> {
     const entries = await listDir(this.paths.charactersDir);
-    const all = await Promise.all(entries.filter((e) => e.startsWith('char-')).map((e) => this.get(e).catch(() => null)));
+    const all = await Promise.all(
+      entries
+        .filter((e) => e.startsWith('char-'))
+        .map((e) =>
+          this.get(e).catch((err: unknown) => {
+            const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof SyntaxError ? 'invalid JSON' : 'read error');
+            throw new AppError('SERVICE_UNAVAILABLE', `Could not read character '${e}' (${reason}); the list is incomplete, try again`, { cause: err });
+          }),
+        ),
+    );
     return all.filter((c): c is Character => c !== null).sort((a, b) => b.created_at.localeCompare(a.created_at));
   }
 
@@ -72,13 +87,21 @@ export class CharacterStore {
     await fs.rm(this.paths.characterDir(id), { recursive: true, force: true });
   }
 
-  /** Copies images + captions into `dest` so later edits don't change a running job. */
+  /**
+   * Copies images + captions into `dest` so later edits don't change a running job. An image
+   * that is a link out of the volume is refused, never copied.
+   */
   async snapshotDataset(character: Character, dest: string): Promise<number> {
     await fs.mkdir(dest, { recursive: true });
     const src = this.imagesDir(character.id);
     for (const image of character.images) {
-      await fs.copyFile(path.join(src, image.name), path.join(dest, image.name));
-      await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption);
+      try {
+        await copyInside(this.paths.root, path.join(src, image.name), path.join(dest, image.name));
+      } catch (err) {
+        if (!isOutsideVolume(err)) throw err;
+        throw AppError.badParam('character_id', `Parameter 'character_id': image '${image.name}' of character '${character.id}' is not a regular file inside the volume; delete it and upload it again`);
+      }
+      await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption, { flag: 'wx' });
     }
     return character.images.length;
   }
