@@ -14,6 +14,7 @@ import type {
   TrainingCapabilities,
 } from './capabilities.js';
 import { checkParam } from './param-check.js';
+import { hasControlCharacters } from './param-fields.js';
 
 export const PROMPT_MAX = 2000;
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
@@ -86,6 +87,8 @@ const promptCheck: Check = (_c, key, value) => {
   const text = value.trim();
   if (text.length === 0) return `Parameter '${key}' must not be empty`;
   if (text.length > PROMPT_MAX) return `Parameter '${key}' must be at most ${PROMPT_MAX} characters`;
+  // The same rule as names and captions: a prompt goes into workflow JSON and job logs.
+  if (hasControlCharacters(text)) return `Parameter '${key}' must not contain control characters`;
   return null;
 };
 

@@ -20,6 +20,7 @@ type CancelListener = (request: CancelRequest) => void;
 
 export class JobEvents {
   private readonly updateListeners = new Map<string, Set<UpdateListener>>();
+  private readonly anyListeners = new Set<UpdateListener>();
   private readonly cancelListeners = new Set<CancelListener>();
   private readonly ready: Promise<unknown>;
 
@@ -48,6 +49,11 @@ export class JobEvents {
     };
   }
 
+  onAnyJob(listener: UpdateListener): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
+
   onCancel(listener: CancelListener): () => void {
     this.cancelListeners.add(listener);
     return () => this.cancelListeners.delete(listener);
@@ -62,6 +68,7 @@ export class JobEvents {
       if (channel === JOB_UPDATES_CHANNEL) {
         const record = JSON.parse(message) as JobRecord;
         for (const l of this.updateListeners.get(record.id) ?? []) l(record);
+        for (const l of this.anyListeners) l(record);
       } else if (channel === JOB_CANCEL_CHANNEL) {
         const request = JSON.parse(message) as CancelRequest;
         for (const l of this.cancelListeners) l(request);
