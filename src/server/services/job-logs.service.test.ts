@@ -103,9 +103,10 @@ describe('JobLogsService', () => {
   it('stops when the reader aborts, while the job still runs', async () => {
     const { id } = await newJob(['{"x":1}\n']);
     const abort = new AbortController();
-    const reading = collect(service.follow(id, { signal: abort.signal }));
-    await new Promise((r) => setTimeout(r, 50));
+    const stream = service.follow(id, { signal: abort.signal });
+    expect((await stream.next()).value?.text.toString()).toBe('{"x":1}\n');
+    const waiting = stream.next(); // now asleep until something changes
     abort.abort();
-    await expect(reading).resolves.toMatchObject({ text: '{"x":1}\n' });
+    await expect(waiting).resolves.toEqual({ done: true, value: undefined });
   });
 });
