@@ -25,7 +25,11 @@ function Health() {
   const ok = health.data.redis === 'ok' && health.data.workers > 0;
   return (
     <span className={`health ${ok ? 'up' : 'warn'}`} title={info.data ? `${info.data.mode} · v${info.data.version}` : undefined}>
-      {health.data.redis === 'ok' ? `${health.data.workers} worker${health.data.workers === 1 ? '' : 's'}` : 'redis down'}
+      {health.data.redis === 'ok'
+        ? `${health.data.workers} worker${health.data.workers === 1 ? '' : 's'}`
+        : health.data.redis === 'refuses-writes'
+          ? `redis refuses writes (${health.data.redis_reason ?? '?'})`
+          : 'redis down'}
     </span>
   );
 }

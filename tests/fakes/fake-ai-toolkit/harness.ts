@@ -121,6 +121,8 @@ export function effectiveConfig(overrides: Record<string, unknown> = {}): Record
     optimizer: 'adamw8bit',
     scheduler: 'cosine',
     precision: 'bf16',
+    use_ema: true,
+    ema_decay: 0.99,
     gradient_accumulation: 1,
     network_alpha: 16,
     ...overrides,

@@ -93,10 +93,9 @@ describe('ai-toolkit backend against the fake run.py', () => {
     const outputs = events(job, 'trainer.output');
     expect(outputs.map((r) => r.msg)).toContain('Loading Flux model');
     expect(outputs.map((r) => r.msg)).toContain('Saving at step 50');
-    // 101 redraws of the training bar condense to the 10 % milestones (0 %, 10 % … 100 %).
-    const bars = outputs.filter((r) => r.msg.startsWith(`${TRIGGER}:`));
-    expect(bars.map((r) => r.fields?.step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
-    expect(bars.at(-1)?.fields?.loss).toMatch(/^\d\.\d{3}e[-+]\d\d$/);
+    // The training bar's 101 redraws become progress only: the processor logs its milestones once,
+    // so the backend adds no line of its own for them.
+    expect(outputs.filter((r) => r.msg.startsWith(`${TRIGGER}:`))).toEqual([]);
     expect(log.find((r) => r.event === 'trainer.exit')?.fields).toMatchObject({ code: 0 });
     // The nested "Generating Images" bar redraws end in ESC[A: none reaches the log, and each
     // sampling round (baseline, 25, 50, 75, final) leaves one clean final-state line.

@@ -20,7 +20,7 @@ import {
 import { OutputWatcher } from './output-watcher.js';
 import { buildTrainerConfig, renderTrainerYaml, summarizeTrainerConfig } from './trainer-config.js';
 import { DEFAULT_KILL_GRACE_MS, startTrainer, type TrainerExit, type TrainerStream } from './trainer-process.js';
-import { parseTqdmLine, type TqdmProgress } from './tqdm-parser.js';
+import { parseTqdmLine } from './tqdm-parser.js';
 import { killStaleTrainer, recordTrainerPid } from './stale-trainer.js';
 import { checkToolkitPython, hubTokenWarning } from './startup-checks.js';
 import { comfyuiOnThisGpu, freeComfyuiMemory } from './gpu-share.js';
@@ -36,33 +36,6 @@ export interface AiToolkitBackendOptions {
 const DEFAULT_POLL_MS = 500;
 /** Longest error text kept on the job record; the full output is in the job log anyway. */
 const MAX_ERROR_CHARS = 6000;
-
-/** Logs tqdm refreshes only at every 10 % and at the last step; they arrive several times per second. */
-class ProgressMilestones {
-  private lastDecile = -1;
-  private lastStep = -1;
-  shouldLog(p: TqdmProgress): boolean {
-    if (p.step === this.lastStep) return false;
-    const decile = Math.floor((p.step * 10) / p.total);
-    const log = decile > this.lastDecile || p.step === p.total;
-    if (log) {
-      this.lastDecile = decile;
-      this.lastStep = p.step;
-    }
-    return log;
-  }
-}
-
-function progressFields(p: TqdmProgress): Record<string, unknown> {
-  return {
-    step: p.step,
-    total_steps: p.total,
-    loss: p.loss_text ?? undefined,
-    lr: p.lr_text ?? undefined,
-    it_per_sec: p.it_per_sec === null ? undefined : Number(p.it_per_sec.toFixed(3)),
-    eta_seconds: p.eta_s ?? undefined,
-  };
-}
 
 function failureMessage(exit: TrainerExit): string {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
@@ -115,7 +88,6 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
 
       const saveRoot = path.join(input.workDir, trainer.name);
       const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs });
-      const milestones = new ProgressMilestones();
       let lastSideBar = '';
       const onLine = (stream: TrainerStream, line: string) => {
         if (line.trim() === '') return; // tqdm clears a finished `leave=False` bar with spaces
@@ -132,6 +104,8 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
           lastSideBar = p.step === p.total ? key : '';
           return;
         }
+        // The training bar refreshes several times a second: it becomes progress, and the processor
+        // logs its milestones (every 10 %) in the job log.
         ctx.progress({
           progress: Math.min(1, p.step / p.total),
           current_step: p.step,
@@ -140,7 +114,6 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
           it_per_sec: p.it_per_sec ?? undefined,
           eta_seconds: p.eta_s ?? undefined,
         });
-        if (milestones.shouldLog(p)) ctx.logger.info(line.trim(), 'trainer.output', { stream, ...progressFields(p) });
       };
 
       const sharedComfyui = comfyuiOnThisGpu(config);
