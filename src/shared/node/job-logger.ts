@@ -6,24 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { JobLogLevel, JobLogRecord, JobLogService, LogFields } from '../job-log.js';
 import { getCorrelationId } from './correlation.js';
 
-export type JobLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-export type JobLogService = 'api' | 'worker';
-export type LogFields = Record<string, unknown>;
+export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
 const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const;
-
-export interface JobLogRecord {
-  ts: string;
-  level: JobLogLevel;
-  service: JobLogService;
-  job_id: string;
-  correlation_id?: string;
-  event?: string;
-  msg: string;
-  fields?: LogFields;
-}
 
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {

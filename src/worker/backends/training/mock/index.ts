@@ -4,11 +4,12 @@
  * and sharp-made samples at save points, and a final LoRA file named like ai-toolkit's.
  */
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { mockTraining } from '../../../../shared/manifests.js';
 import type { Config } from '../../../../shared/node/config.js';
-import { abortableSleep, seededRandom } from '../../abortable-sleep.js';
+import { seededRandom } from '../../seeded-random.js';
 import type { JobContext, TrainingBackend, TrainingInput, TrainingResult } from '../../types.js';
 import { renderSeedImage } from '../../image/mock/render.js';
 import { writeSafetensors } from './safetensors.js';
@@ -41,7 +42,7 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
       const started = Date.now();
       let loss = 0.6;
       for (let step = 1; step <= steps; step++) {
-        await abortableSleep(stepMs, ctx.signal);
+        await sleep(stepMs, undefined, { signal: ctx.signal });
         loss = 0.08 + 0.5 * Math.exp((-3 * step) / steps) + (rand() - 0.5) * 0.04;
         const elapsed = (Date.now() - started) / 1000;
         const rate = step / Math.max(elapsed, 1e-3);
