@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { judgeImage } from '../src/server/services/image-intake.js';
+import { judgeImage } from '../src/server/services/image-judge.js';
 import { ratioOf, round, type BenchResult } from './lib/types.js';
 
 const MB = 1024 * 1024;

@@ -1,5 +1,6 @@
 /** Shell: top bar with navigation and server health, then the page for the current route. */
 import { Component, Suspense, useEffect, type ErrorInfo, type ReactNode } from 'react';
+import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
@@ -96,6 +97,7 @@ export function App() {
         <Health />
         <LogoutButton />
       </header>
+      <ReadinessBanner />
       <main>
         <Boundary resetKey={route}>
           <Suspense fallback={<Loading what="page" />}>

@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judgeImage } from '../../src/server/services/image-intake.js';
+import { judgeImage } from '../../src/server/services/image-judge.js';
 import { UPLOAD_LIMITS } from '../../src/shared/characters.js';
 import { MAX_BATCH_ITEMS } from '../../src/shared/limits.js';
 import { startStack, type Stack } from '../helpers/stack.js';

@@ -1,14 +1,10 @@
-/** Job outputs and dataset images, by validated name only; paths never leave VOLUME_ROOT. */
+/** GET|HEAD of job outputs and dataset images; FilesService decides which file, if any, and opens it. */
 import path from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IMAGE_NAME_PATTERN } from '../../shared/characters.js';
-import { LOG_ID_PATTERN, OUTPUT_NAME_PATTERN } from '../../shared/jobs.js';
-import type { Services } from '../services/index.js';
-import { sendJson } from './respond.js';
+import type { FilesService, OpenedFile } from '../services/files.service.js';
+import type { RouteRequest } from './route-table.js';
 import { sendFile } from './send-file.js';
-import { openInside } from '../../shared/node/safe-path.js';
-import { parseThumbnailWidth } from '../services/thumbnails.service.js';
 import { AppError } from '../../shared/errors.js';
+import { parseThumbnailWidth, type ThumbnailService } from '../services/thumbnails.service.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -20,25 +16,18 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-async function serve(req: IncomingMessage, res: ServerResponse, root: string, file: string, name: string, download: boolean): Promise<void> {
-  let opened: Awaited<ReturnType<typeof openInside>>;
+async function serve({ req, res }: RouteRequest, opened: OpenedFile, download: boolean): Promise<void> {
+  const type = CONTENT_TYPES[path.extname(opened.name).toLowerCase()] ?? 'application/octet-stream';
   try {
-    opened = await openInside(root, file); // a link out of the volume is "not found" too
-  } catch {
-    return sendJson(res, 404, { error: 'File not found' });
-  }
-  const { handle, stat } = opened;
-  const type = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
-  try {
-    await sendFile(req, res, handle, {
-    'Content-Type': type,
-    // An authenticated answer arrives marked no-store already; keep that.
-    ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=3600' }),
-    'X-Content-Type-Options': 'nosniff',
-    ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${name}"` } : {}),
-    }, stat);
+    await sendFile(req, res, opened.handle, {
+      'Content-Type': type,
+      // An authenticated answer arrives marked no-store already; keep that.
+      ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=3600' }),
+      'X-Content-Type-Options': 'nosniff',
+      ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${opened.name}"` } : {}),
+    }, opened.stat);
   } finally {
-    await handle.close();
+    await opened.handle.close();
   }
 }
 
@@ -48,23 +37,24 @@ const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
  * `?w=256|768`: a WebP thumbnail instead of the original. Names are immutable (a new upload or
  * output gets a new name), so thumbnails are cached for a year and revalidated by ETag.
  */
-async function serveThumbnail(req: IncomingMessage, res: ServerResponse, services: Services, source: string, w: string, cacheName: string[]): Promise<void> {
+async function serveThumbnail({ req, res }: RouteRequest, thumbnails: ThumbnailService, source: OpenedFile, w: string, cacheName: string[]): Promise<void> {
+  await source.handle.close(); // FilesService found and checked it; the thumbnail service reads it itself
   const width = parseThumbnailWidth(w);
-  if (!IMAGE_EXT.test(source)) throw AppError.badParam('w', "Parameter 'w' applies to images only");
+  if (!IMAGE_EXT.test(source.name)) throw AppError.badParam('w', "Parameter 'w' applies to images only");
   const headers = {
     // An authenticated answer arrives marked no-store already; keep that (the ETag still saves renders).
     ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=31536000, immutable' }),
     'X-Content-Type-Options': 'nosniff',
   };
-  const tag = await services.thumbnails.etagOf(source, width);
-  if (!tag) return sendJson(res, 404, { error: 'File not found' });
+  const tag = await thumbnails.etagOf(source.file, width);
+  if (!tag) throw AppError.notFound('File not found');
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === tag.etag)) {
     res.writeHead(304, { ...headers, ETag: tag.etag });
     return void res.end();
   }
-  const thumb = await services.thumbnails.get(source, width, cacheName[0]!, ...cacheName.slice(1));
-  if (!thumb) return sendJson(res, 404, { error: 'File not found' });
+  const thumb = await thumbnails.get(source.file, width, cacheName[0]!, ...cacheName.slice(1));
+  if (!thumb) throw AppError.notFound('File not found');
   try {
     await sendFile(req, res, thumb.handle, { ...headers, 'Content-Type': 'image/webp', ETag: thumb.etag }, thumb.stat);
   } finally {
@@ -72,25 +62,16 @@ async function serveThumbnail(req: IncomingMessage, res: ServerResponse, service
   }
 }
 
-export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
-  if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
-  if (!OUTPUT_NAME_PATTERN.test(name) || name.includes('..')) return sendJson(res, 400, { error: 'Invalid file name' });
-  let file: string;
-  try {
-    file = services.paths.outputFile(jobId, name);
-  } catch {
-    return sendJson(res, 404, { error: 'File not found' }); // an id too long to be a folder name: nothing there
-  }
-  const w = url.searchParams.get('w');
-  if (w !== null) return serveThumbnail(req, res, services, file, w, ['outputs', jobId, name]);
-  await serve(req, res, services.paths.root, file, name, url.searchParams.get('download') === '1');
-}
+export const jobFileRoute = (files: FilesService, thumbnails: ThumbnailService) => async (r: RouteRequest) => {
+  const opened = await files.jobOutput(r.params.jobId!, r.params.name!);
+  const w = r.url.searchParams.get('w');
+  if (w !== null) return serveThumbnail(r, thumbnails, opened, w, ['outputs', r.params.jobId!, opened.name]);
+  return serve(r, opened, r.url.searchParams.get('download') === '1');
+};
 
-export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string, url?: URL): Promise<void> {
-  if (!/^char-[0-9a-f]{12}$/.test(id)) return sendJson(res, 400, { error: 'Invalid character ID format' });
-  if (!IMAGE_NAME_PATTERN.test(name)) return sendJson(res, 400, { error: 'Invalid image name' });
-  const file = path.join(services.characterStore.imagesDir(id), name);
-  const w = url?.searchParams.get('w') ?? null;
-  if (w !== null) return serveThumbnail(req, res, services, file, w, ['characters', id, name]);
-  await serve(req, res, services.paths.root, file, name, false);
-}
+export const characterImageRoute = (files: FilesService, thumbnails: ThumbnailService) => async (r: RouteRequest) => {
+  const opened = await files.characterImage(r.params.id!, r.params.name!);
+  const w = r.url.searchParams.get('w');
+  if (w !== null) return serveThumbnail(r, thumbnails, opened, w, ['characters', r.params.id!, opened.name]);
+  return serve(r, opened, false);
+};

@@ -3,8 +3,12 @@ import type { Logger } from 'pino';
 import type { Infrastructure } from '../../shared/node/infrastructure.js';
 import { JobArchive } from '../../shared/node/job-archive.js';
 import { JobRetention } from '../../shared/node/job-retention.js';
-import { activeManifests } from '../manifests.js';
+import { runReadinessChecks } from '../../shared/node/readiness/index.js';
+import { activeManifests } from '../active-manifests.js';
+import { CharacterImagesService } from './character-images.service.js';
 import { CharactersService } from './characters.service.js';
+import { FilesService } from './files.service.js';
+import { JobLogsService } from './job-logs.service.js';
 import { GenerationService } from './generation.service.js';
 import { JobsService } from './jobs.service.js';
 import { LorasService } from './loras.service.js';
@@ -33,11 +37,16 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     characterStore: characters,
     loraStore: loras,
     manifests,
-    system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }),
+    system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }, () =>
+      runReadinessChecks(config, { redis }),
+    ),
     jobs,
     training: new TrainingService({ jobs, characters, paths }),
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
+    characterImages: new CharacterImagesService({ characters, paths, logger: logger.child({ component: 'character-images' }) }),
+    files: new FilesService({ paths, imagesDir: (id) => characters.imagesDir(id) }),
+    jobLogs: new JobLogsService({ paths, store, events }),
     loras: new LorasService({ loras, store }),
     /** Browser sessions exist only when a token protects the API. */
     sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,

@@ -6,24 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { JobLogLevel, JobLogRecord, JobLogService, LogFields } from '../job-log.js';
 import { getCorrelationId } from './correlation.js';
 
-export type JobLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-export type JobLogService = 'api' | 'worker';
-export type LogFields = Record<string, unknown>;
+export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
 const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const;
-
-export interface JobLogRecord {
-  ts: string;
-  level: JobLogLevel;
-  service: JobLogService;
-  job_id: string;
-  correlation_id?: string;
-  event?: string;
-  msg: string;
-  fields?: LogFields;
-}
 
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {
@@ -85,8 +73,8 @@ export class JobLogger {
       job_id: this.jobId,
       correlation_id,
       event,
-      msg: this.relative(msg),
-      fields: fields && (this.relative(fields) as LogFields),
+      msg: this.withoutVolumeRoot(msg),
+      fields: fields && (this.withoutVolumeRoot(fields) as LogFields),
     };
     // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
@@ -98,14 +86,17 @@ export class JobLogger {
     }
   }
 
-  /** Every `VOLUME_ROOT/` in strings (nested too) becomes relative: `/vol/training/x` → `training/x`. */
-  private relative<T>(value: T, depth = 0): T {
+  /**
+   * Every `VOLUME_ROOT/` in strings (nested too) becomes relative: `/vol/training/x` → `training/x`.
+   * Also for what a user sees elsewhere, like a failed job's `error`.
+   */
+  withoutVolumeRoot<T>(value: T, depth = 0): T {
     const prefix = this.rootPrefix;
     if (prefix === null || depth > 8) return value;
     if (typeof value === 'string') return (value.includes(prefix) ? value.split(prefix).join('') : value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.relative(v, depth + 1)) as T;
+    if (Array.isArray(value)) return value.map((v) => this.withoutVolumeRoot(v, depth + 1)) as T;
     if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.relative(v, depth + 1)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.withoutVolumeRoot(v, depth + 1)])) as T;
     }
     return value;
   }

@@ -9,7 +9,7 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { UPLOAD_LIMITS } from '../../shared/characters.js';
 
-export type IntakeResult =
+export type ImageVerdict =
   | {
       ok: true;
       format: 'jpeg' | 'png' | 'webp';
@@ -23,7 +23,7 @@ export type IntakeResult =
 const MB = 1024 * 1024;
 const CORRUPT = 'Image data is truncated or corrupt';
 
-export async function judgeImage(file: string, bytes: number, truncatedBySizeLimit: boolean): Promise<IntakeResult> {
+export async function judgeImage(file: string, bytes: number, truncatedBySizeLimit: boolean): Promise<ImageVerdict> {
   if (truncatedBySizeLimit) return { ok: false, reason: `File is larger than ${UPLOAD_LIMITS.maxBytes / MB} MB` };
   if (bytes === 0) return { ok: false, reason: 'File is empty' };
   let meta: Metadata;
