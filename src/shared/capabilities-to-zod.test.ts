@@ -24,6 +24,8 @@ describe('capabilitiesToZod: training', () => {
       optimizer: 'adamw8bit',
       scheduler: 'cosine',
       precision: 'bf16',
+      sample_every: 250,
+      keep_checkpoints: 4,
     });
     expect(training.parse(undefined)).toMatchObject({ steps: 1000 });
   });

@@ -31,7 +31,9 @@ describe('capability manifests', () => {
     expect(aiToolkitTraining.parameters.lora_rank.options).toEqual([4, 8, 16, 32, 64, 128]);
     expect(aiToolkitTraining.parameters.network_alpha).toMatchObject({ wired: false, reason: 'Planned for Phase 2' });
     expect(aiToolkitTraining.parameters.gradient_accumulation).toMatchObject({ wired: false, reason: 'Not yet implemented in AI-Toolkit adapter' });
-    expect(Object.keys(aiToolkitTraining.parameters)).toHaveLength(10);
+    expect(Object.keys(aiToolkitTraining.parameters)).toHaveLength(12);
+    expect(aiToolkitTraining.parameters.sample_every).toMatchObject({ type: 'int', default: 250, wired: true });
+    expect(aiToolkitTraining.parameters.keep_checkpoints).toMatchObject({ type: 'int', default: 4, wired: true });
   });
 
   it('comfyui reports the seed toggles and parameters', () => {

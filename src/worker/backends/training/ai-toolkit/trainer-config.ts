@@ -12,6 +12,7 @@ import { aiToolkitTraining } from '../../../../shared/manifests.js';
 import { checkParam } from '../../../../shared/param-check.js';
 import type { ParameterSchema } from '../../../../shared/capabilities.js';
 import { NonRetryableError } from '../../types.js';
+import { SAMPLE_SEED, defaultSamplePrompts } from '../../../../shared/sample-prompts.js';
 
 type ManifestKey = keyof typeof aiToolkitTraining.parameters;
 type WiredKey = {
@@ -31,11 +32,11 @@ export const WIRED_PARAM_PATHS: Readonly<Record<WiredKey, readonly string[]>> = 
   optimizer: ['train.optimizer'],
   scheduler: ['train.lr_scheduler'],
   precision: ['train.dtype'],
+  sample_every: ['sample.sample_every'],
+  keep_checkpoints: ['save.max_step_saves_to_keep'],
 };
 
-/** ai-toolkit's own example keeps 4 intermediate saves; older ones are deleted by the trainer. */
-export const MAX_STEP_SAVES_TO_KEEP = 4;
-/** Checkpoints and samples at ¼, ½, ¾ of the run (plus ai-toolkit's baseline and final sample). */
+/** Checkpoints at ¼, ½, ¾ of the run. */
 export const SAVES_PER_RUN = 4;
 const TRIGGER_WORD_RE = /^[a-z][a-z0-9_]{1,31}$/;
 
@@ -46,6 +47,14 @@ export interface TrainerConfigInput {
   datasetDir: string;
   workDir: string;
   fluxModel: string;
+  /** Sample prompts, trigger word already in each; absent → two generic ones; empty → no sampling. */
+  samplePrompts?: readonly string[];
+  /**
+   * Starting weights for a fresh run (training.continue): ai-toolkit loads
+   * `network.pretrained_lora_path` when its save folder has no checkpoint, and does not take the
+   * step from it, so the run trains exactly `steps` more.
+   */
+  pretrainedLoraPath?: string;
 }
 
 export interface TrainerConfig {
@@ -97,13 +106,6 @@ function effectiveParams(config: Record<string, unknown>): Record<WiredKey, unkn
   return out as Record<WiredKey, unknown>;
 }
 
-function samplePrompts(trigger: string): string[] {
-  return [
-    `photo of ${trigger}, portrait, looking at the camera, soft natural light`,
-    `${trigger} walking down a city street, full body, candid photo`,
-  ];
-}
-
 export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
   const p = effectiveParams(input.config);
   const trigger = input.character.trigger_word;
@@ -112,14 +114,20 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
   const resolution = p.resolution as number;
   const rank = p.lora_rank as number;
   const every = saveInterval(steps);
+  const prompts = input.samplePrompts ? [...input.samplePrompts] : defaultSamplePrompts(trigger);
   const process = {
     type: 'sd_trainer',
     training_folder: input.workDir,
     device: 'cuda:0',
     // Appended to any caption that lacks it, so the LoRA always learns the word it will be prompted with.
     trigger_word: trigger,
-    network: { type: 'lora', linear: rank, linear_alpha: rank },
-    save: { dtype: 'float16', save_every: every, max_step_saves_to_keep: MAX_STEP_SAVES_TO_KEEP, push_to_hub: false },
+    network: {
+      type: 'lora',
+      linear: rank,
+      linear_alpha: rank,
+      ...(input.pretrainedLoraPath ? { pretrained_lora_path: input.pretrainedLoraPath } : {}),
+    },
+    save: { dtype: 'float16', save_every: every, max_step_saves_to_keep: p.keep_checkpoints, push_to_hub: false },
     datasets: [
       {
         folder_path: input.datasetDir,
@@ -142,16 +150,19 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
       lr: p.learning_rate,
       lr_scheduler: p.scheduler,
       dtype: p.precision,
+      // No prompts: ai-toolkit would still run its (empty) sampling pass at every sample step.
+      ...(prompts.length === 0 ? { disable_sampling: true } : {}),
     },
     model: { name_or_path: input.fluxModel, is_flux: true, quantize: true },
     sample: {
       sampler: 'flowmatch',
-      sample_every: every,
+      sample_every: p.sample_every,
       width: resolution,
       height: resolution,
-      prompts: samplePrompts(trigger),
+      prompts,
       neg: '',
-      seed: 42,
+      // walk_seed: prompt i uses seed + i, at every step.
+      seed: SAMPLE_SEED,
       walk_seed: true,
       guidance_scale: 4,
       sample_steps: 20,
@@ -162,7 +173,7 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
     config: { name, process: [process] },
     meta: { name: '[name]', version: '1.0' },
   };
-  return { name, steps, saveEvery: every, sampleEvery: every, doc };
+  return { name, steps, saveEvery: every, sampleEvery: p.sample_every as number, doc };
 }
 
 /**
