@@ -13,10 +13,12 @@ import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
 import type { JobStore } from '../shared/node/job-store.js';
 import type { QueuePayload } from '../shared/node/queues.js';
-import type { VolumePaths } from '../shared/node/volume.js';
+import { resumeCheckpointPath, type VolumePaths } from '../shared/node/volume.js';
 import type { CharacterStore } from '../shared/node/character-store.js';
 import type { LoraStore } from '../shared/node/lora-store.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { copyLossHistory } from './loss-history.js';
+import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
 import { JobCancelledError, type ImageBackend, type JobContext, type TrainingBackend } from './backends/types.js';
 
 /** A job whose worker died this many times is failed instead of re-run. */
@@ -121,7 +123,19 @@ export class JobProcessor {
       if (!started || started.status !== 'running' || started.attempts !== attempts) return;
       await this.execute(type, started, jobLog);
     } finally {
+      if (type === 'training') await this.releaseSnapshot(id, jobLog);
       jobLog.close();
+    }
+  }
+
+  /** A finished training's dataset snapshot goes once nothing can resume from it. */
+  private async releaseSnapshot(id: string, jobLog: JobLogger): Promise<void> {
+    try {
+      if (await releaseSnapshotIfDone(this.deps.paths, await this.deps.store.get(id))) {
+        jobLog.info('Dataset snapshot deleted: nothing can resume from this job', 'snapshot.deleted');
+      }
+    } catch (err) {
+      jobLog.warning(`Could not delete the dataset snapshot: ${errorMessage(err)}`, 'snapshot.delete_failed');
     }
   }
 
@@ -173,6 +187,10 @@ export class JobProcessor {
       addOutput: async (output: JobOutput) => {
         await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
       },
+      removeOutput: async (name: string) => {
+        await store.update(id, (r) => ({ ...r, outputs: r.outputs.filter((o) => o.name !== name) }));
+        await fs.rm(paths.outputFile(id, name), { force: true });
+      },
     };
     try {
       const extra = type === 'training' ? await this.runTraining(record, ctx) : await this.runGeneration(record, ctx);
@@ -218,12 +236,16 @@ export class JobProcessor {
     const { characters, loras, paths, training } = this.deps;
     const character = await characters.require(record.character_id ?? '');
     const workDir = paths.trainingDir(record.id);
+    if (record.resumed_from && record.resume_step !== undefined) await copyLossHistory(paths, record.resumed_from, record.resume_step, ctx);
     const result = await training.train(
       {
         config: record.config,
         character: { id: character.id, name: character.name, trigger_word: character.trigger_word },
         datasetDir: path.join(workDir, 'dataset'),
         workDir,
+        samplePrompts: record.sample_prompts,
+        ...(record.resume_step !== undefined ? { resumeFrom: { path: resumeCheckpointPath(workDir), step: record.resume_step } } : {}),
+        ...(record.base_lora_id ? { initialWeights: loras.filePath(record.base_lora_id) } : {}),
       },
       ctx,
     );
@@ -237,6 +259,7 @@ export class JobProcessor {
         steps: result.steps,
         lora_rank: Number(record.config.lora_rank),
         created_at: now(),
+        ...(record.base_lora_id ? { parent_lora_id: record.base_lora_id } : {}),
       },
       result.loraPath,
     );

@@ -48,7 +48,7 @@ export function createServices(infra: Infrastructure) {
     manifests,
     system: new SystemService(redis, { version: infra.version, mode: config.ISENGARD_MODE, ...manifests }),
     jobs,
-    training: new TrainingService({ jobs, characters, paths }),
+    training: new TrainingService({ jobs, characters, paths, store, loras }),
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
     loras: new LorasService({ loras, store }),

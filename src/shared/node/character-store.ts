@@ -3,12 +3,48 @@
  * caption `images/{basename}.txt` beside each (ai-toolkit `caption_ext: txt`).
  */
 import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
 import type { VolumePaths } from './volume.js';
 import type { LockFn } from './redis-lock.js';
+
+/**
+ * Hard link where the volume allows it, else a copy. Only regular files: a symlink planted in a
+ * character folder is refused, never followed.
+ */
+export async function linkOrCopyFile(src: string, dest: string): Promise<'link' | 'copy'> {
+  const st = await fs.lstat(src);
+  if (!st.isFile()) throw new Error(`${path.basename(src)} is not a regular file`);
+  try {
+    await fs.link(src, dest);
+    return 'link';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      await fs.rm(dest, { force: true });
+      return linkOrCopyFile(src, dest);
+    }
+    if (code === 'ENOENT') throw err;
+    // EXDEV (other device), EPERM/ENOTSUP (no hard links on this filesystem), EMLINK (link limit).
+    await fs.copyFile(src, dest, fsConstants.COPYFILE_EXCL);
+    return 'copy';
+  }
+}
+
+/** Every regular file of `srcDir` into `destDir` (no recursion, symlinks skipped). */
+export async function linkDirFiles(srcDir: string, destDir: string): Promise<number> {
+  await fs.mkdir(destDir, { recursive: true });
+  let n = 0;
+  for (const entry of await fs.readdir(srcDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    await linkOrCopyFile(path.join(srcDir, entry.name), path.join(destDir, entry.name));
+    n++;
+  }
+  return n;
+}
 
 export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
 
@@ -72,14 +108,18 @@ export class CharacterStore {
     await fs.rm(this.paths.characterDir(id), { recursive: true, force: true });
   }
 
-  /** Copies images + captions into `dest` so later edits don't change a running job. */
-  async snapshotDataset(character: Character, dest: string): Promise<number> {
+  /**
+   * Puts images + captions into `dest` so later edits don't change a running job. Images are
+   * hard-linked (they are never rewritten in place: an edit is a new upload), captions written.
+   */
+  async snapshotDataset(character: Character, dest: string): Promise<{ images: number; linked: number }> {
     await fs.mkdir(dest, { recursive: true });
     const src = this.imagesDir(character.id);
+    let linked = 0;
     for (const image of character.images) {
-      await fs.copyFile(path.join(src, image.name), path.join(dest, image.name));
+      if ((await linkOrCopyFile(path.join(src, image.name), path.join(dest, image.name))) === 'link') linked++;
       await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption);
     }
-    return character.images.length;
+    return { images: character.images.length, linked };
   }
 }
