@@ -53,7 +53,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
   });
   try {
     const port = await freePort();
-    // Benchmarks send thousands of mutations from one address: lift the per-client limit (DESIGN §11).
+    // Benchmarks send thousands of mutations from one address: lift the per-client limit.
     const env = {
       ...testEnv(redis.url, volume, { RATE_LIMIT_PER_MINUTE: '100000', ...opts.env }),
       LOG_LEVEL: opts.env?.LOG_LEVEL ?? 'info',

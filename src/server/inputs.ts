@@ -1,6 +1,6 @@
 /**
  * Procedure inputs, built once from the active manifests. Config schemas come from
- * capabilitiesToZod; every other field uses the same sentence style (DESIGN §5).
+ * capabilitiesToZod; every other field uses the same sentence style (docs/contracts.md).
  */
 import { z } from 'zod';
 import { capabilitiesToZod } from '../shared/capabilities-to-zod.js';

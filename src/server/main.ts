@@ -1,4 +1,4 @@
-/** API process: one HTTP server for tRPC, plain routes and the SPA (DESIGN §4). */
+/** API process: one HTTP server for tRPC, plain routes and the SPA (docs/contracts.md). */
 import { loadConfigOrExit } from '../shared/node/config.js';
 import { createLogger } from '../shared/node/logger.js';
 import { createApiServer } from './api-server.js';

@@ -1,4 +1,4 @@
-/** The manifests of the backends this deployment runs (DESIGN §3 backend selection). */
+/** The manifests of the backends this deployment runs (docs/contracts.md, Configuration). */
 import { imageManifests, trainingManifests } from '../shared/manifests.js';
 import type { Config } from '../shared/node/config.js';
 

@@ -62,7 +62,7 @@ describe('capabilitiesToZod: training', () => {
     expect(firstMessage(training, { learning_rate: 0.5 })).toBe("Parameter 'learning_rate' above maximum (0.01)");
   });
 
-  it('enum sentences render like the seed (numbers bare, strings quoted)', () => {
+  it('enum sentences render as documented (numbers bare, strings quoted)', () => {
     expect(firstMessage(training, { lora_rank: 12 })).toBe("Parameter 'lora_rank' must be one of [4, 8, 16, 32, 64, 128]");
     expect(firstMessage(training, { lora_rank: '16' })).toBe("Parameter 'lora_rank' must be one of [4, 8, 16, 32, 64, 128]");
     expect(firstMessage(training, { optimizer: 'sgd' })).toBe("Parameter 'optimizer' must be one of ['adamw8bit', 'adamw', 'prodigy']");

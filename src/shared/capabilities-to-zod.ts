@@ -2,7 +2,7 @@
  * The one bridge from capability manifests (data) to zod schemas (behaviour). The schemas it
  * returns ARE the tRPC procedure inputs, so server validation and client types share one source.
  *
- * Per key, in submitted order (DESIGN §5): unknown → dropped; unwired → rejected; type; min/max;
+ * Per key, in submitted order (docs/contracts.md): unknown → dropped; unwired → rejected; type; min/max;
  * enum. Every bad key yields one issue at path [key]; missing keys take their defaults.
  */
 import { z } from 'zod';

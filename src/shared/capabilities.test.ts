@@ -4,7 +4,7 @@ import { formatParamName, type ParameterMap } from './capabilities.js';
 
 const VALID_TYPES = new Set(['int', 'float', 'enum', 'bool', 'string']);
 
-/** The seed's schema contract test, for every manifest. */
+/** The schema contract test (docs/contracts.md, Capabilities), for every manifest. */
 function checkContract(parameters: ParameterMap) {
   for (const [name, param] of Object.entries(parameters)) {
     expect(VALID_TYPES.has(param.type), name).toBe(true);
@@ -26,7 +26,7 @@ describe('capability manifests', () => {
   it.each(Object.entries(trainingManifests))('training manifest %s keeps the contract', (_n, m) => checkContract(m.parameters));
   it.each(Object.entries(imageManifests))('image manifest %s keeps the contract', (_n, m) => checkContract(m.parameters));
 
-  it('ai-toolkit reports exactly the seed values', () => {
+  it('ai-toolkit reports exactly the documented values', () => {
     expect(aiToolkitTraining.parameters.learning_rate).toEqual({ type: 'float', min: 1e-6, max: 0.01, step: 1e-6, default: 0.0001, wired: true });
     expect(aiToolkitTraining.parameters.lora_rank.options).toEqual([4, 8, 16, 32, 64, 128]);
     expect(aiToolkitTraining.parameters.network_alpha).toMatchObject({ wired: false, reason: 'Planned for Phase 2' });
@@ -36,7 +36,7 @@ describe('capability manifests', () => {
     expect(aiToolkitTraining.parameters.keep_checkpoints).toMatchObject({ type: 'int', default: 4, wired: true });
   });
 
-  it('comfyui reports the seed toggles and parameters', () => {
+  it('comfyui reports the documented toggles and parameters', () => {
     expect(comfyuiImage.toggles.use_upscale).toEqual({ supported: true, description: '2x upscale with RealESRGAN' });
     expect(comfyuiImage.toggles.use_controlnet).toEqual({ supported: false, reason: 'Workflow not implemented' });
     expect(comfyuiImage.parameters.guidance_scale).toEqual({ type: 'float', min: 1.0, max: 20.0, step: 0.5, default: 3.5, wired: true });

@@ -1,5 +1,5 @@
 /**
- * Capability vocabulary (seed §1): what a backend reports about the parameters it accepts.
+ * Capability vocabulary (docs/contracts.md): what a backend reports about the parameters it accepts.
  * Plain data types only; validation lives in capabilities-to-zod.ts.
  */
 export type ParameterType = 'int' | 'float' | 'enum' | 'bool' | 'string';

@@ -1,4 +1,4 @@
-/** Character and LoRA vocabulary (DESIGN §9). */
+/** Character and LoRA vocabulary (docs/contracts.md). */
 export const CHARACTER_ID_PATTERN = /^char-[0-9a-f]{12}$/;
 export const LORA_ID_PATTERN = /^lora-[0-9a-f]{12}$/;
 export const TRIGGER_WORD_PATTERN = /^[a-z][a-z0-9_]{1,31}$/;
@@ -41,7 +41,7 @@ export interface Lora {
   from_checkpoint?: { job_id: string; step: number };
 }
 
-/** Upload limits (DESIGN §9) plus a pixel cap against decompression bombs. */
+/** Upload limits plus a pixel cap against decompression bombs. */
 export const UPLOAD_LIMITS = {
   maxBytes: 25 * 1024 * 1024,
   minShortSide: 256,

@@ -1,4 +1,4 @@
-/** Job vocabulary (DESIGN §6): types, statuses, the record shape. Plain data and zod schemas. */
+/** Job vocabulary (docs/contracts.md): types, statuses, the record shape. Plain data and zod schemas. */
 import { z } from 'zod';
 
 export const JOB_TYPES = ['training', 'generation'] as const;
@@ -10,7 +10,7 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', '
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
 export const JOB_ID_PATTERN = /^(training|generation)-[0-9a-f]{12}$/;
-/** What the logs and files routes accept before looking anything up (DESIGN §7). */
+/** What the logs and files routes accept before looking anything up. */
 export const LOG_ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
 /** Output file names: flat, no separators, no leading dot. */
 export const OUTPUT_NAME_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/;

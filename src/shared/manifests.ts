@@ -1,5 +1,5 @@
 /**
- * Capability manifests of every backend (seed §1), as plain data. Values are exactly the seed's;
+ * Capability manifests of every backend (docs/contracts.md), as plain data. Values are exactly the documented ones;
  * the mocks report the same parameters ("full schema mocks") under backend "mock".
  */
 import type { ImageCapabilities, TrainingCapabilities } from './capabilities.js';
@@ -79,7 +79,7 @@ export const imageManifests = { comfyui: comfyuiImage, mock: mockImage } as cons
 
 /**
  * Defaults that depend on the model variant, applied when a request leaves the key out: FLUX
- * schnell is distilled for 4 steps (DESIGN §8). Kept out of /api/info, whose shape is the seed's.
+ * schnell is distilled for 4 steps. Kept out of /api/info, whose shape is fixed (docs/contracts.md).
  */
 export const variantDefaults: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   'flux-schnell': { steps: 4 },

@@ -1,10 +1,10 @@
 /**
- * One parameter checked against its schema, in the order of DESIGN §5:
+ * One parameter checked against its schema, in the order of docs/contracts.md:
  * unwired → type → min/max → enum. Returns the first failure's sentence, or null.
  */
 import type { EnumOption, ParameterSchema } from './capabilities.js';
 
-/** Python-list rendering the seed's messages use: [4, 8] and ['a', 'b']. */
+/** Python-list rendering the messages use: [4, 8] and ['a', 'b']. */
 export function formatOptions(options: readonly EnumOption[]): string {
   return `[${options.map((o) => (typeof o === 'string' ? `'${o}'` : String(o))).join(', ')}]`;
 }

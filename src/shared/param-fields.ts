@@ -1,5 +1,5 @@
 /**
- * zod fields whose error sentences are the ones of DESIGN §5, for request fields that are not
+ * zod fields whose error sentences are the ones of docs/contracts.md, for request fields that are not
  * backend parameters (count, seed, ids). Built on the same checkParam as manifest parameters.
  */
 import { z } from 'zod';

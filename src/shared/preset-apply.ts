@@ -8,7 +8,7 @@ export interface PresetResult {
   note: string | null;
 }
 
-/** Keeps the preset values the current trainer wires; reports the rest (seed §6). */
+/** Keeps the preset values the current trainer wires; reports the rest. */
 export function applyPreset(preset: PresetKey, parameters: ParameterMap): PresetResult {
   const applied: Record<string, unknown> = {};
   const skipped: string[] = [];

@@ -1,4 +1,4 @@
-/** Training presets (DESIGN §5). Plain data; applying them is `applyPreset` in preset-apply.ts. */
+/** Training presets (docs/contracts.md). Plain data; applying them is `applyPreset` in preset-apply.ts. */
 export const PRESETS = {
   quick: {
     label: 'Quick',

@@ -1,5 +1,5 @@
 /**
- * Typed client for internal tools (DESIGN §4): the tRPC client over AppRouter plus helpers for
+ * Typed client for internal tools: the tRPC client over AppRouter plus helpers for
  * the plain HTTP routes (logs, uploads) that tRPC does not carry.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,7 +65,7 @@ export function createIsengardClient(opts: ClientOptions): IsengardClient {
           url: trpcUrl,
           EventSource,
           eventSourceOptions: { fetch: sseFetch },
-          // SSE requests carry no custom headers, so the server reads the id from here (DESIGN §6).
+          // SSE requests carry no custom headers, so the server reads the id from here.
           connectionParams: () => ({ correlationId: correlationFor(opts.correlationId) }),
         }),
         false: httpBatchLink({ url: trpcUrl, headers: () => authHeaders(opts, opts.correlationId) }),
@@ -170,7 +170,7 @@ export async function downloadJobLogs(
   return { path: file, bytes: (await fs.promises.stat(file)).size };
 }
 
-/** One line of a job log (DESIGN §7). */
+/** One line of a job log (docs/contracts.md). */
 export interface JobLogLine {
   ts: string;
   level: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';

@@ -77,7 +77,7 @@ export function trainingConfig(info: ApiInfo, pairs: readonly string[] | undefin
 export function imageConfig(info: ApiInfo, prompt: string, pairs: readonly string[] | undefined, toggles: Record<string, boolean>): BuiltConfig {
   const caps = info.image_generation;
   const notes: string[] = [];
-  // Fields an image config has beyond the manifest parameters (DESIGN §5).
+  // Fields an image config has beyond the manifest parameters.
   const extra: Record<string, Pick<ParameterSchema, 'type' | 'options'>> = {
     prompt: { type: 'string' },
     model_variant: { type: 'enum', options: caps.model_variants },

@@ -1,7 +1,7 @@
 import type { ProgressUpdate } from '../shared/jobs.js';
 
 /**
- * Keeps the latest progress and writes it at most once per `intervalMs` (DESIGN §6: ≤ ~4/s per
+ * Keeps the latest progress and writes it at most once per `intervalMs` (≤ ~4/s per
  * job). `flush` writes whatever is pending now; writes never overlap.
  */
 export class ProgressThrottle {

@@ -1,5 +1,5 @@
 /**
- * The seed's observability smoke tests (SMOKE_TEST_ENABLED=1, set by `./start.sh test`): the
+ * Observability smoke tests (SMOKE_TEST_ENABLED=1, set by `./start.sh test`): the
  * production build (dist/) runs as real API and worker processes on a private Redis; a generation
  * with upscale and a training run to completion; the logs download has every line carrying the
  * request's correlation id.

@@ -1,5 +1,5 @@
 /**
- * A fake ComfyUI that speaks the real protocol (fixtures/comfyui/README.md): `/object_info` from the
+ * A fake ComfyUI that speaks the real protocol (tests/fixtures/comfyui/README.md): `/object_info` from the
  * fixture, prompt validation with ComfyUI-shaped node_errors, one-at-a-time queue, WS events routed
  * by client_id (lost while that client is disconnected, as in ComfyUI), history, `/view` with real
  * PNGs, queue delete and interrupt. Knobs reproduce the failures a real pod shows.
@@ -21,7 +21,7 @@ import { parseJsonBig, stringifyJsonBig } from '../../src/worker/backends/image/
 type Node = { class_type: string; inputs: Record<string, unknown> };
 type Graph = Record<string, Node>;
 type Msg = [string, Record<string, unknown>];
-export const FIXTURE_OBJECT_INFO = path.resolve(fileURLToPath(import.meta.url), '../../../../shared/fixtures/comfyui/object_info.json');
+export const FIXTURE_OBJECT_INFO = fileURLToPath(new URL('../fixtures/comfyui/object_info.json', import.meta.url));
 
 export interface FakeMode {
   /** Per sampler step. */

@@ -1,4 +1,4 @@
-/** Characters and LoRAs over the API: CRUD, uploads, captions, and the delete guards of DESIGN §9. */
+/** Characters and LoRAs over the API: CRUD, uploads, captions, and the delete guards. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

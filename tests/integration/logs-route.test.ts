@@ -1,4 +1,4 @@
-/** GET|HEAD /api/jobs/:jobId/logs exactly as DESIGN §7. */
+/** GET|HEAD /api/jobs/:jobId/logs exactly as docs/contracts.md says. */
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';

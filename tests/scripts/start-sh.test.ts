@@ -1,4 +1,4 @@
-/** start.sh's model download: a bad checksum deletes the file and fails loudly (DESIGN §8). */
+/** start.sh's model download: a bad checksum deletes the file and fails loudly. */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';

@@ -45,7 +45,7 @@ export function aroundBounds(bounds: number[]): number[] {
   return [...out];
 }
 
-/** Every numeric bound of the API: manifest parameters plus the request fields of DESIGN §5. */
+/** Every numeric bound of the API: manifest parameters plus the other request fields. */
 export function allBounds(info: Info): number[] {
   const params = [...Object.values(info.training.parameters), ...Object.values(info.image_generation.parameters)];
   const fromInfo = params.flatMap((p) => [p.min, p.max, ...(p.options ?? []).filter((o): o is number => typeof o === 'number')]);

@@ -1,5 +1,5 @@
 /**
- * ISENGARD_API_TOKEN (DESIGN §11): every /api route and tRPC procedure but /api/health needs
+ * ISENGARD_API_TOKEN: every /api route and tRPC procedure but /api/health needs
  * `Authorization: Bearer <token>` or the HttpOnly SameSite=Strict cookie from POST /api/session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ const trpcGet = (proc: string, input?: unknown): Req => ({
 });
 const trpcPost = (proc: string, input: unknown): Req => ({ name: `tRPC ${proc}`, method: 'POST', path: `/api/trpc/${proc}`, headers: json, body: JSON.stringify(input) });
 
-/** Every route of DESIGN §4 and every procedure, with inputs that would succeed (or 4xx on their merits) once authorised. */
+/** Every route and every procedure, with inputs that would succeed (or 4xx on their merits) once authorised. */
 function everyRoute(): Req[] {
   const { character, image, job } = real;
   return [

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the plain HTTP routes (DESIGN §4, §7, §9) with paths sent byte for
+ * Property-based fuzzing of the plain HTTP routes with paths sent byte for
  * byte: traversal plain and percent-encoded, NUL, absolute paths, unicode, overlong ids, odd
  * methods, Range and correlation headers. Invariants: never 5xx; each route answers only its
  * documented sentences; no body ever carries a file from outside the volume; nothing is written
@@ -304,7 +304,7 @@ describe('plain routes under hostile paths and headers', () => {
     );
   });
 
-  it('ids too long to be a file name are "not found", not an internal error (DESIGN §7)', async () => {
+  it('ids too long to be a file name are "not found", not an internal error', async () => {
     const long = 'a'.repeat(300);
     const logs = await rawRequest(stack.url, { path: `/api/jobs/${long}/logs` });
     expect([logs.status, errorOf(logs)]).toEqual([404, 'Log file not found']);

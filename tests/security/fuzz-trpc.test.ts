@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of every tRPC procedure over real HTTP (DESIGN §4–5, §11): hostile JSON at
+ * Property-based fuzzing of every tRPC procedure over real HTTP: hostile JSON at
  * every key and depth, by GET `?input=` and by POST body, the right method and the wrong one.
  * Invariants: never 5xx; every 400 names its parameter; nothing is written outside VOLUME_ROOT;
  * the server is still healthy afterwards.
@@ -31,7 +31,7 @@ interface Spec {
 }
 
 const LIST = ['status', 'character_id', 'limit', 'cursor'];
-/** Every procedure of DESIGN §4; destructive ones last so the fixtures serve the others first. */
+/** Every procedure; destructive ones last so the fixtures serve the others first. */
 const SPECS: Spec[] = [
   { proc: 'system.info', kind: 'query' },
   { proc: 'system.health', kind: 'query' },
@@ -373,7 +373,7 @@ describe('raw bodies no JSON encoder would produce', () => {
     }
   });
 
-  it('image parameters at and just past every bound: exactly the sentence of DESIGN §5', async () => {
+  it('image parameters at and just past every bound: exactly the documented sentence', async () => {
     for (const [key, p] of Object.entries(info.image_generation.parameters)) {
       if (typeof p.min !== 'number' || typeof p.max !== 'number') continue;
       for (const v of aroundBounds([p.min, p.max])) {
@@ -422,7 +422,7 @@ describe('raw bodies no JSON encoder would produce', () => {
     }
   });
 
-  it('a config key named like an Object.prototype member is dropped as unknown (DESIGN §5)', async () => {
+  it('a config key named like an Object.prototype member is dropped as unknown', async () => {
     for (const key of ['toString', '__proto__', 'valueOf', 'constructor', 'hasOwnProperty']) {
       const res = await post('generation.start', `{"config":{"prompt":"x","${key}":1}}`);
       expect(res.status, key).toBe(200);

@@ -1,5 +1,5 @@
 /**
- * Mutations are rate-limited per client (DESIGN §11). With RATE_LIMIT_PER_MINUTE=5 the 6th
+ * Mutations are rate-limited per client. With RATE_LIMIT_PER_MINUTE=5 the 6th
  * mutation in a minute is 429 with Retry-After (seconds) and a clear message; queries are not
  * limited; uploads count as mutations. Each test is its own client (X-Forwarded-For, which the
  * server trusts from a loopback proxy), so tests do not share a budget.

@@ -246,7 +246,7 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
   }
 }
 
-/** The sentences a 400 may carry (DESIGN §4–5): the parameter or toggle by name, or a body that is not JSON. */
+/** The sentences a 400 may carry: the parameter or toggle by name, or a body that is not JSON. */
 export const PARAM_SENTENCE = /^(Parameter|Toggle) '[^']*'/;
 export const NOT_JSON = /^Request body is not valid JSON/;
 

@@ -1,5 +1,5 @@
 /**
- * Hostile uploads over real multipart (DESIGN §9): broken and disguised images, a decompression
+ * Hostile uploads over real multipart: broken and disguised images, a decompression
  * bomb, oversize and overmany files, hostile file names, broken multipart, a client that hangs up.
  * Each file gets its own verdict; nothing but generated names reaches the disk; memory stays bounded.
  */

@@ -1,5 +1,5 @@
 /**
- * One form control rendered purely from a ParameterSchema (seed §6): the client knows no
+ * One form control rendered purely from a ParameterSchema (docs/contracts.md): the client knows no
  * parameter names, ranges or options; /api/info does. The label is exactly
  * formatParamName(name) so tests and screen readers find "Lora Rank".
  */

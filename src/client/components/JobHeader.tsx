@@ -1,4 +1,4 @@
-/** Title row of a job: id, status, Cancel and Download Logs (DESIGN §10 names both). */
+/** Title row of a job: id, status, Cancel and Download Logs (docs/contracts.md names both). */
 import type { JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
 import { jobLogUrl } from '../lib/api.js';

@@ -1,6 +1,6 @@
 /**
  * The typed tRPC client. Every request carries its own `web-…` correlation id so a job's log
- * lines can be traced back to the click that started it (DESIGN §6).
+ * lines can be traced back to the click that started it (docs/contracts.md).
  */
 import { createTRPCReact, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';

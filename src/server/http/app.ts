@@ -1,5 +1,5 @@
 /**
- * The one HTTP entry point: correlation context around the whole request (DESIGN §6), optional
+ * The one HTTP entry point: correlation context around the whole request, optional
  * auth, then tRPC, the plain routes, or the SPA.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Optional bearer-token auth (DESIGN §11): `Authorization: Bearer …` or the HttpOnly cookie set
+ * Optional bearer-token auth (docs/contracts.md): `Authorization: Bearer …` or the HttpOnly cookie set
  * by POST /api/session. Compared in constant time over fixed-length digests.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

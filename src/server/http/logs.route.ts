@@ -1,5 +1,5 @@
 /**
- * GET|HEAD /api/jobs/:jobId/logs (DESIGN §7): the job's JSONL streamed from disk, Range → 206,
+ * GET|HEAD /api/jobs/:jobId/logs (docs/contracts.md): the job's JSONL streamed from disk, Range → 206,
  * `?follow=1` keeps streaming appended lines until the job is terminal.
  */
 import fs from 'node:fs';

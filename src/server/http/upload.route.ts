@@ -1,5 +1,5 @@
 /**
- * POST /api/characters/:id/images (DESIGN §9): streaming multipart. Each file is streamed to a
+ * POST /api/characters/:id/images (docs/contracts.md): streaming multipart. Each file is streamed to a
  * temp file under the character folder (size-capped), judged by content, then renamed to a
  * generated name. Client file names never reach the disk. Past UPLOAD_LIMITS.maxFiles each further
  * file is listed as rejected (up to LISTED_FILES_MAX, then one summary row). A request that breaks

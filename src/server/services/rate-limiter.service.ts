@@ -1,5 +1,5 @@
 /**
- * Per-client limits on changes (DESIGN §11), shared by every API process through Redis.
+ * Per-client limits on changes, shared by every API process through Redis.
  * A sliding-window estimate (this minute's count plus the previous minute's, weighted by how
  * much of it still overlaps the last 60 s), so a burst across a minute boundary cannot double
  * the limit as a fixed window would.

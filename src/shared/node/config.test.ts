@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
 
 describe('config', () => {
-  it('has the DESIGN §3 defaults', () => {
+  it('has the documented defaults', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({
       ISENGARD_MODE: 'production',

@@ -1,5 +1,5 @@
 /**
- * Environment of DESIGN §3, parsed once with zod. A bad value is reported with the variable's
+ * Environment (docs/contracts.md), parsed once with zod. A bad value is reported with the variable's
  * name; entry points call `loadConfigOrExit` so the process exits 1 with that sentence.
  */
 import path from 'node:path';

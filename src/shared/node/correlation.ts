@@ -1,4 +1,4 @@
-/** Correlation IDs (DESIGN §6) carried through AsyncLocalStorage. */
+/** Correlation IDs (docs/contracts.md) carried through AsyncLocalStorage. */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 /**
- * Per-job JSONL log (DESIGN §7). Each record is one `write()` on an O_APPEND descriptor, so the
+ * Per-job JSONL log (docs/contracts.md). Each record is one `write()` on an O_APPEND descriptor, so the
  * API and worker processes can append to the same file without interleaving lines. Every record
  * is mirrored to pino with job_id and correlation_id.
  */

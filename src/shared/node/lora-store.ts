@@ -1,4 +1,4 @@
-/** LoRAs on the shared volume: `loras/{id}.safetensors` + `loras/{id}.json` (DESIGN §9). */
+/** LoRAs on the shared volume: `loras/{id}.safetensors` + `loras/{id}.json`. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors.js';

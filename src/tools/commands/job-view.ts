@@ -34,7 +34,7 @@ export function describeJob(ctx: CommandContext, job: JobRecord, opts: { config?
   return lines;
 }
 
-/** Completed → 0; failed or cancelled → 1 (DESIGN exit codes). */
+/** Completed → 0; failed or cancelled → 1 (the exit codes in the README). */
 export const exitFor = (job: JobRecord): number => (job.status === 'completed' ? EXIT.ok : EXIT.jobFailed);
 
 /** After start: return at once with --no-wait, else follow with progress until terminal. */

@@ -1,5 +1,5 @@
 /**
- * The ComfyUI image backend (DESIGN §8). Start-up loads the eight workflows and refuses a broken
+ * The ComfyUI image backend (docs/contracts.md). Start-up loads the eight workflows and refuses a broken
  * one; when ComfyUI answers, the files are also checked against its live `/object_info`, and model
  * files it lacks are reported (not fatal: the other variants still work and the pod may still be
  * downloading). ComfyUI being down at start-up is only a warning — it often starts after us.

@@ -1,4 +1,4 @@
-/** The seed's workflow tests (§7), ported, plus validation of every committed file against the fixture. */
+/** The original design's workflow tests, ported, plus validation of every committed file against the fixture. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { isLink, WORKFLOW_NAMES, type ObjectInfo, type Workflow } from './workfl
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const workflowsDir = path.join(repoRoot, 'workflows');
 const objectInfo = parseJsonBig(
-  fs.readFileSync(path.resolve(repoRoot, '../shared/fixtures/comfyui/object_info.json'), 'utf8'),
+  fs.readFileSync(path.join(repoRoot, 'tests/fixtures/comfyui/object_info.json'), 'utf8'),
 ) as ObjectInfo;
 const load = (name: string) => parseJsonBig(fs.readFileSync(path.join(workflowsDir, `${name}.json`), 'utf8')) as Workflow;
 

@@ -1,5 +1,5 @@
 /**
- * Which graph a generation uses: `flux-{variant}[-lora][-upscale]` (DESIGN §8). Unlike the seed,
+ * Which graph a generation uses: `flux-{variant}[-lora][-upscale]` (docs/contracts.md). Unlike the seed,
  * upscale is honoured with a LoRA: the lora+upscale files exist, so the user's toggle is never
  * silently dropped.
  */

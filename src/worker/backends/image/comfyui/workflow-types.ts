@@ -1,6 +1,6 @@
 /**
  * Shapes shared by the workflow builder, validator, injector and client: the ComfyUI API-format
- * graph, the `/object_info` node definitions, and the tag contract of DESIGN §8.
+ * graph, the `/object_info` node definitions, and the tag contract of docs/contracts.md.
  */
 
 /** One node of an API-format prompt. Links are `["<node id>", <output index>]`. */

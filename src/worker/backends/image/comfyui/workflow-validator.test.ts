@@ -9,7 +9,7 @@ import type { ObjectInfo, Workflow, WorkflowName } from './workflow-types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const objectInfo = parseJsonBig(
-  fs.readFileSync(path.resolve(repoRoot, '../shared/fixtures/comfyui/object_info.json'), 'utf8'),
+  fs.readFileSync(path.join(repoRoot, 'tests/fixtures/comfyui/object_info.json'), 'utf8'),
 ) as ObjectInfo;
 
 function broken(name: WorkflowName, mutate: (g: Workflow) => void) {

@@ -19,7 +19,7 @@ export async function renderSeedImage(seed: number, width: number, height: numbe
     .toBuffer();
 }
 
-/** Real 2× Lanczos resize, as the seed's fast-test mode asks. */
+/** Real 2× Lanczos resize, as fast-test mode promises (docs/contracts.md). */
 export async function upscale2x(png: Buffer, width: number, height: number): Promise<Buffer> {
   return sharp(png).resize(width * 2, height * 2, { kernel: 'lanczos3', fit: 'fill' }).png({ compressionLevel: 3 }).toBuffer();
 }

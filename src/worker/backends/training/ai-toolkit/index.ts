@@ -1,5 +1,5 @@
 /**
- * ai-toolkit training backend (DESIGN §9): writes `workDir/config.yaml`, runs
+ * ai-toolkit training backend (docs/contracts.md): writes `workDir/config.yaml`, runs
  * `$AI_TOOLKIT_PYTHON run.py config.yaml` in AI_TOOLKIT_DIR, turns its tqdm bar into job progress,
  * records checkpoints and samples as they appear, and returns the final `<name>.safetensors`.
  */

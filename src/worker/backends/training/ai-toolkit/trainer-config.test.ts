@@ -36,7 +36,7 @@ for (const [key, schema] of Object.entries(params)) {
 }
 
 describe('buildTrainerConfig', () => {
-  it('writes the DESIGN §9 document with ai-toolkit key names', () => {
+  it('writes the documented config with ai-toolkit key names', () => {
     const cfg = build({ steps: 1000 });
     expect(cfg.name).toBe('zxq_person');
     expect(cfg.doc).toMatchObject({ job: 'extension', config: { name: 'zxq_person' }, meta: { name: '[name]', version: '1.0' } });

@@ -1,5 +1,5 @@
 /**
- * Effective training config (manifest keys) → the config file `run.py` reads (DESIGN §9).
+ * Effective training config (manifest keys) → the config file `run.py` reads (docs/contracts.md).
  *
  * Key names and values follow ostris/ai-toolkit itself: config/examples/train_lora_flux_24gb.yaml,
  * toolkit/config_modules.py (TrainConfig, NetworkConfig, SaveConfig, SampleConfig, DatasetConfig),

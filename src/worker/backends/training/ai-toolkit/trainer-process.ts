@@ -16,7 +16,7 @@ export interface TrainerProcessOptions {
   /** Extra variables over the worker's own environment (which carries CUDA_VISIBLE_DEVICES). */
   env?: NodeJS.ProcessEnv;
   onLine?: (stream: TrainerStream, line: string) => void;
-  /** SIGTERM → SIGKILL delay (DESIGN §6: 10 s). */
+  /** SIGTERM → SIGKILL delay (10 s). */
   killGraceMs?: number;
   /** Lines kept per stream for error messages. */
   tailLines?: number;
