@@ -69,6 +69,8 @@ export const jobRecordSchema = z.object({
   continued_from: z.string().optional(),
   base_lora_id: z.string().optional(),
   continued_by: z.string().optional(),
+  /** Set when a character purge scrubbed this record (config, prompts and outputs removed). */
+  purged_at: z.string().optional(),
   worker: z.string().optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;

@@ -123,19 +123,22 @@ export class JobProcessor {
       if (!started || started.status !== 'running' || started.attempts !== attempts) return;
       await this.execute(type, started, jobLog);
     } finally {
-      if (type === 'training') await this.releaseSnapshot(id, jobLog);
+      if (type === 'training') await this.releaseSnapshot(id);
       jobLog.close();
     }
   }
 
-  /** A finished training's dataset snapshot goes once nothing can resume from it. */
-  private async releaseSnapshot(id: string, jobLog: JobLogger): Promise<void> {
+  /**
+   * A finished training's dataset snapshot goes once nothing can resume from it. Housekeeping
+   * after the job's last event, so it goes to the worker's log, not the job's.
+   */
+  private async releaseSnapshot(id: string): Promise<void> {
     try {
       if (await releaseSnapshotIfDone(this.deps.paths, await this.deps.store.get(id))) {
-        jobLog.info('Dataset snapshot deleted: nothing can resume from this job', 'snapshot.deleted');
+        this.log.info({ job_id: id }, 'dataset snapshot deleted: nothing can resume from this job');
       }
     } catch (err) {
-      jobLog.warning(`Could not delete the dataset snapshot: ${errorMessage(err)}`, 'snapshot.delete_failed');
+      this.log.warn({ job_id: id, err: errorMessage(err) }, 'could not delete the dataset snapshot');
     }
   }
 

@@ -79,7 +79,7 @@ describe('resume', () => {
     expect(original.resumed_by).toBe(resumed.id);
     expect(original.status).toBe('cancelled');
     // Nothing can resume from the original any more: its snapshot is gone, its checkpoints stay.
-    expect(fs.existsSync(trainingDir(job.id))).toBe(false);
+    expect(fs.readdirSync(trainingDir(job.id))).toEqual(['config.yaml']);
     expect(fs.existsSync(path.join(stack.volume, 'outputs', job.id))).toBe(true);
 
     const done = await stack.waitFor(resumed.id, undefined, 60_000);
@@ -94,8 +94,8 @@ describe('resume', () => {
     expect(history.every((l) => l.fields.step <= lastCheckpoint && typeof l.fields.loss === 'number')).toBe(true);
     const firstProgress = log.find((l) => l.event === 'job.progress');
     expect(firstProgress?.fields?.current_step).toBeGreaterThanOrEqual(lastCheckpoint);
-    // Completed: nothing can resume from it, so its snapshot is gone.
-    expect(fs.existsSync(trainingDir(resumed.id))).toBe(false);
+    // Completed: nothing can resume from it, so its snapshot goes (the config stays for debugging).
+    await expect.poll(() => fs.readdirSync(trainingDir(resumed.id)), { timeout: 10_000 }).toEqual(['config.yaml']);
 
     const again = await stack.call<TrpcError>('training.resume', { id: job.id });
     expect([again.status, again.body.message]).toEqual([409, `Job '${job.id}' was already resumed by ${resumed.id}`]);
@@ -114,8 +114,8 @@ describe('resume', () => {
     expect(cancelled.outputs.filter((o) => o.kind === 'checkpoint')).toEqual([]);
     const none = await stack.call<TrpcError>('training.resume', { id: job.id });
     expect([none.status, none.body.message]).toEqual([409, `Job '${job.id}' has no checkpoint yet; nothing to resume from`]);
-    // Nothing to resume from: the snapshot went with the cancel.
-    expect(fs.existsSync(trainingDir(job.id))).toBe(false);
+    // Nothing to resume from: the snapshot goes once the worker has recorded the cancel.
+    await expect.poll(() => fs.existsSync(path.join(trainingDir(job.id), 'dataset')), { timeout: 10_000 }).toBe(false);
     const missing = await stack.call<TrpcError>('training.resume', { id: 'training-000000000000' });
     expect(missing.status).toBe(404);
   }, 60_000);

@@ -51,7 +51,7 @@ export function createServices(infra: Infrastructure) {
     training: new TrainingService({ jobs, characters, paths, store, loras }),
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
-    loras: new LorasService({ loras, store }),
+    loras: new LorasService({ loras, store, characters, paths }),
     rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
     async close() {
       await events.close();

@@ -131,10 +131,10 @@ export class JobsService {
       await this.deps.queues[updated.type].removeJob(id).catch(() => undefined);
       const log = this.jobLogger(id);
       log.warning('Job cancelled before it started', 'job.cancelled', { cancelled_by: by });
-      if (await releaseSnapshotIfDone(this.deps.paths, updated).catch(() => false)) {
-        log.info('Dataset snapshot deleted: nothing can resume from this job', 'snapshot.deleted');
-      }
       log.close();
+      if (await releaseSnapshotIfDone(this.deps.paths, updated).catch(() => false)) {
+        this.deps.logger.info({ job_id: id }, 'dataset snapshot deleted: nothing can resume from this job');
+      }
     } else if (!isTerminal(updated.status)) {
       await withRedis(() => JobEvents.publishCancel(this.deps.redis, { id, by }));
     }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import type { Character } from '../../shared/characters.js';
-import type { JobRecord } from '../../shared/jobs.js';
+import { isTerminal, type JobRecord } from '../../shared/jobs.js';
 import { defaultSamplePrompts, withTriggerWord } from '../../shared/sample-prompts.js';
 import { linkDirFiles, linkOrCopyFile, type CharacterStore } from '../../shared/node/character-store.js';
 import type { JobStore } from '../../shared/node/job-store.js';
@@ -114,6 +114,26 @@ export class TrainingService {
       await fs.rm(this.deps.paths.trainingDir(newId), { recursive: true, force: true }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Deletes one checkpoint file of a finished training and drops it from the record. A LoRA made
+   * from it keeps its own link to the data. Deleting the last one a resume could start from lets
+   * the dataset snapshot go too.
+   */
+  async deleteCheckpoint(input: { job_id: string; step: number }): Promise<JobRecord> {
+    const { store, paths } = this.deps;
+    const job = await this.deps.jobs.get(input.job_id, 'training');
+    if (!isTerminal(job.status)) throw new AppError('CONFLICT', `Job '${job.id}' is still ${job.status}; delete checkpoints once it has finished`);
+    const target = job.outputs.find((o) => o.kind === 'checkpoint' && o.step === input.step);
+    if (!target) throw AppError.notFound(`Job '${job.id}' has no checkpoint at step ${input.step}`);
+    const updated = await store.amend(job.id, (r) => ({ ...r, outputs: r.outputs.filter((o) => o.name !== target.name) }));
+    await fs.rm(paths.outputFile(job.id, target.name), { force: true });
+    const log = this.deps.jobs.jobLogger(job.id);
+    log.info(`Checkpoint at step ${input.step} deleted`, 'checkpoint.deleted', { step: input.step, name: target.name });
+    if (await releaseSnapshotIfDone(paths, updated)) log.info('Dataset snapshot deleted: nothing can resume from this job', 'snapshot.deleted');
+    log.close();
+    return updated ?? job;
   }
 
   private async trainable(characterId: string): Promise<Character> {

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { JobRecord } from '../jobs.js';
 import { isTerminal } from '../jobs.js';
 import { resumeCheckpointPath, type VolumePaths } from './volume.js';
@@ -55,12 +56,24 @@ export function snapshotReleasable(paths: VolumePaths, record: JobRecord): boole
   return record.type === 'training' && isTerminal(record.status) && whyNotResumable(paths, record) !== null;
 }
 
-/** Deletes `training/{id}/` when nothing can resume from it any more; true when it did. */
+/** What stays of a released training folder: the config the trainer ran with, a few KB, for debugging. */
+const KEPT_AFTER_RELEASE = new Set(['config.yaml']);
+
+/**
+ * Deletes the dataset snapshot and the trainer's files in `training/{id}/` when nothing can
+ * resume from the job any more (its outputs keep their own links); true when it deleted anything.
+ */
 export async function releaseSnapshotIfDone(paths: VolumePaths, record: JobRecord | null): Promise<boolean> {
   if (!record || !snapshotReleasable(paths, record)) return false;
   const dir = paths.trainingDir(record.id);
-  if (!existsSync(dir)) return false;
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch {
+    return false;
+  }
+  const doomed = entries.filter((e) => !KEPT_AFTER_RELEASE.has(e));
   // rm does not follow symlinks: a link inside the folder is removed, never its target.
-  await fs.rm(dir, { recursive: true, force: true });
-  return true;
+  for (const entry of doomed) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+  return doomed.length > 0;
 }
