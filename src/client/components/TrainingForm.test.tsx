@@ -47,6 +47,8 @@ describe('TrainingForm presets', () => {
       optimizer: 'prodigy',
       scheduler: 'cosine_with_restarts',
       precision: 'bf16',
+      sample_every: 250,
+      keep_checkpoints: 4,
     });
   });
 
