@@ -27,7 +27,7 @@ export function TrainingActions({ job }: { job: JobRecord }) {
   const canContinue = job.status === 'completed' && !!job.result_lora_id && !job.continued_by;
 
   return (
-    <section className="card actions-card" aria-label="Next steps">
+    <section className="card actions-card" aria-label="After this training">
       <div className="actions">
         {canResume && (
           <button type="button" disabled={resume.isPending} onClick={() => resume.mutate({ id: job.id })}>
