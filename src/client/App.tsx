@@ -2,6 +2,7 @@
 import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
+import { LogoutButton } from './components/TokenGate.js';
 import { CharactersPage } from './pages/CharactersPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
 import { JobsPage } from './pages/JobsPage.js';
@@ -90,6 +91,7 @@ export function App() {
           ))}
         </nav>
         <Health />
+        <LogoutButton />
       </header>
       <main>
         <Boundary resetKey={route}>

@@ -1,19 +1,19 @@
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { getCorrelationId, newCorrelationId } from '../shared/node/correlation.js';
 import type { Services } from './services/index.js';
-import { clientKey } from './http/client-key.js';
+import type { ClientAddress } from './security/trust-proxy.js';
 
 export interface Context {
   correlationId: string;
-  /** Who is calling, for rate limits: the remote address (or the forwarded one behind a proxy). */
+  /** Who is calling, for rate limits: the peer address, or the forwarded one behind a trusted proxy (TRUST_PROXY). */
   clientId: string;
   services: Services;
 }
 
-export function createContextFactory(services: Services) {
+export function createContextFactory(services: Services, clientAddress: ClientAddress) {
   return ({ req }: CreateHTTPContextOptions): Context => ({
     correlationId: getCorrelationId() ?? newCorrelationId(),
-    clientId: clientKey(req),
+    clientId: clientAddress(req),
     services,
   });
 }

@@ -14,6 +14,7 @@ import {
   TRIGGER_WORD_PATTERN,
 } from '../shared/characters.js';
 import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
+import { CURSOR_PATTERN } from '../shared/node/job-index.js';
 import { idField, optionalParamField, paramField, textField } from '../shared/param-fields.js';
 import type { ActiveManifests } from './manifests.js';
 import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
@@ -60,7 +61,17 @@ const listFields = {
   status: optionalParamField('status', { type: 'enum', options: JOB_STATUSES, wired: true }),
   character_id: idField('character_id', CHARACTER_ID_PATTERN).optional(),
   limit: paramField('limit', { type: 'int', min: 1, max: 100, default: 20, wired: true }),
-  cursor: optionalParamField('cursor', { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, wired: true }),
+  cursor: z
+    .unknown()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === null) return undefined;
+      // A number is the offset cursor of earlier versions; strings are the keyset cursors.
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+      if (typeof value === 'string' && CURSOR_PATTERN.test(value)) return value;
+      ctx.addIssue({ code: 'custom', message: "Parameter 'cursor' must be the nextCursor of a previous page" });
+      return z.NEVER;
+    }) as unknown as z.ZodOptional<z.ZodType<string | number, string | number>>,
 };
 
 export function buildInputs(manifests: ActiveManifests) {
@@ -87,6 +98,10 @@ export function buildInputs(manifests: ActiveManifests) {
     watchJob: request({ jobId: idField('jobId', JOB_ID_PATTERN) }),
     jobList: request({ ...listFields, type: optionalParamField('type', { type: 'enum', options: JOB_TYPES, wired: true }) }),
     typedJobList: request(listFields),
+    jobPrune: request({
+      older_than_days: paramField('older_than_days', { type: 'int', min: 0, max: 36500, wired: true }),
+      type: optionalParamField('type', { type: 'enum', options: JOB_TYPES, wired: true }),
+    }),
     characterId: request({ id: idField('id', CHARACTER_ID_PATTERN) }),
     characterCreate: request({
       name: textField('name', { min: 1, max: NAME_MAX }),

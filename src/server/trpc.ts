@@ -27,8 +27,8 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-const rateLimited = t.middleware(async ({ ctx, type, path, next }) => {
-  if (type === 'mutation') await ctx.services.rateLimiter.hit(ctx.clientId, path);
+const rateLimited = t.middleware(async ({ ctx, type, next }) => {
+  if (type === 'mutation') await ctx.services.rateLimiter.hit(ctx.clientId, 'changes');
   return next();
 });
 

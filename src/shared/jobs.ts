@@ -72,6 +72,8 @@ export const jobRecordSchema = z.object({
   /** Set when a character purge scrubbed this record (config, prompts and outputs removed). */
   purged_at: z.string().optional(),
   worker: z.string().optional(),
+  /** Set on records read back from the archive on the volume (pruned out of Redis). */
+  archived: z.boolean().optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 
@@ -88,5 +90,6 @@ export interface ProgressUpdate {
 
 export interface JobPage {
   items: JobRecord[];
-  nextCursor: number | null;
+  /** Pass back as `cursor` for the next page; null at the end. Opaque. */
+  nextCursor: string | null;
 }

@@ -1,2 +1,4 @@
 /** Request limits that are not backend parameters, shared by the server's inputs and the forms. */
 export const MAX_IMAGES_PER_JOB = 4;
+/** Procedures in one tRPC batch request; the server refuses longer batches (the links split at this size). */
+export const MAX_BATCH_ITEMS = 20;

@@ -32,6 +32,7 @@ export const OPTIONS = {
   steps: { type: 'string', value: 'n', help: 'how many more steps to train' },
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
+  'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -56,6 +57,7 @@ export interface Flags {
   steps?: string;
   'sample-prompt'?: string[];
   yes?: boolean;
+  'older-than'?: string;
 }
 
 export interface ParsedArgs {

@@ -14,6 +14,7 @@ import { EventSource, type FetchLike } from 'eventsource';
 import type { AppRouter } from '../server/routers/index.js';
 import { isTerminal, type JobRecord } from '../shared/jobs.js';
 import type { CharacterImage } from '../shared/characters.js';
+import { MAX_BATCH_ITEMS } from '../shared/limits.js';
 
 export type IsengardClient = TRPCClient<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -68,7 +69,7 @@ export function createIsengardClient(opts: ClientOptions): IsengardClient {
           // SSE requests carry no custom headers, so the server reads the id from here.
           connectionParams: () => ({ correlationId: correlationFor(opts.correlationId) }),
         }),
-        false: httpBatchLink({ url: trpcUrl, headers: () => authHeaders(opts, opts.correlationId) }),
+        false: httpBatchLink({ url: trpcUrl, maxItems: MAX_BATCH_ITEMS, headers: () => authHeaders(opts, opts.correlationId) }),
       }),
     ],
   });

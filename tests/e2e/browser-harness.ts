@@ -38,6 +38,8 @@ export interface Harness {
   page: Page;
   /** Uncaught exceptions in the page: a passing flow must not have any. */
   pageErrors: string[];
+  /** Anything the Content-Security-Policy blocked (the built app must need nothing it forbids). */
+  cspViolations: string[];
   clientDir: string;
   shoot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -56,6 +58,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  const cspViolations: string[] = [];
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+  });
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
   return {
@@ -63,6 +69,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     browser,
     page,
     pageErrors,
+    cspViolations,
     clientDir,
     async shoot(name) {
       for (const width of WIDTHS) {

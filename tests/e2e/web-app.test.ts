@@ -165,6 +165,7 @@ describe('web app', () => {
     await page.reload();
     expect(await page.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(h.pageErrors).toEqual([]);
+    expect(h.cspViolations).toEqual([]);
   }, 30_000);
 
   it('cancels a running training from its page', async () => {

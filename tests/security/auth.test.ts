@@ -92,7 +92,7 @@ function expect401(res: RawResponse, what: string): void {
 
 beforeAll(async () => {
   sandbox = volumeSandbox('isengard-sec-auth-');
-  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, ISENGARD_API_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '100000' } });
+  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, ISENGARD_API_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '100000' } });
   const { services } = stack.api;
   const character = (await services.characters.create({ name: 'Auth', trigger_word: 'auth_person' })).id;
   const up = await rawRequest(stack.url, {
@@ -135,7 +135,7 @@ describe('with ISENGARD_API_TOKEN set', () => {
     ];
     for (const r of everyRoute()) {
       for (const authorization of wrong) expect401(await send(r, { authorization }), `${r.name} with ${authorization.slice(0, 12)}…`);
-      expect401(await send(r, { cookie: `isengard_token=${TOKEN.slice(1)}` }), `${r.name} with a wrong cookie`);
+      expect401(await send(r, { cookie: `isengard_session=${TOKEN.slice(1)}` }), `${r.name} with a wrong cookie`);
     }
   });
 
@@ -160,7 +160,8 @@ describe('with ISENGARD_API_TOKEN set', () => {
     const res = await rawRequest(stack.url, { method: 'POST', path: '/api/session', headers: json, body: JSON.stringify({ token: TOKEN }) });
     expect(res.status).toBe(200);
     const setCookie = res.headers['set-cookie']?.[0] ?? '';
-    expect(setCookie).toMatch(/^isengard_token=[^;]+;/);
+    expect(setCookie).toMatch(/^isengard_session=[A-Za-z0-9_-]{43};/);
+    expect(setCookie.includes(TOKEN)).toBe(false);
     expect(setCookie).toMatch(/;\s*HttpOnly/i);
     expect(setCookie).toMatch(/;\s*SameSite=Strict/i);
     expect(setCookie).toMatch(/;\s*Path=\/api(;|$)/);
@@ -173,7 +174,7 @@ describe('with ISENGARD_API_TOKEN set', () => {
     expect(sse.status).toBe(200);
     expect(sse.headers['content-type']).toMatch(/text\/event-stream/);
     expect(sse.text).toContain(`"id":"${real.job}"`);
-    const upload = await send(everyRoute().find((r) => r.name === 'image POST')!, { cookie });
+    const upload = await send(everyRoute().find((r) => r.name === 'image POST')!, { cookie, 'x-isengard-client': 'web' });
     expect(upload.status).toBe(200);
   });
 

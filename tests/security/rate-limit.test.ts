@@ -1,8 +1,8 @@
 /**
  * Mutations are rate-limited per client. With RATE_LIMIT_PER_MINUTE=5 the 6th
  * mutation in a minute is 429 with Retry-After (seconds) and a clear message; queries are not
- * limited; uploads count as mutations. Each test is its own client (X-Forwarded-For, which the
- * server trusts from a loopback proxy), so tests do not share a budget.
+ * limited; uploads count as mutations. Each test is its own client (X-Forwarded-For, which this
+ * server trusts from a loopback proxy: TRUST_PROXY=127.0.0.0/8), so tests do not share a budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -54,7 +54,7 @@ function expect429(res: RawResponse, what: string): void {
 
 beforeAll(async () => {
   sandbox = volumeSandbox('isengard-sec-rate-');
-  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
+  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: '127.0.0.0/8,::1' } });
   character = (await stack.api.services.characters.create({ name: 'Rate', trigger_word: 'rate_person' })).id;
   png = await pngOf(300, 300);
 });

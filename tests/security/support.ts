@@ -36,12 +36,14 @@ export function rawRequest(
     timeoutMs?: number;
     /** For streams (SSE, log follow): hang up as soon as what arrived satisfies this. */
     until?: (text: string) => boolean;
+    /** Source address, e.g. another loopback address (127.0.0.N) to be another client. */
+    localAddress?: string;
   },
 ): Promise<RawResponse> {
   const url = new URL(base);
   const maxBody = opts.maxBody ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: keepAlive });
+    const req = http.request({ host: url.hostname, port: url.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: keepAlive, localAddress: opts.localAddress });
     const timer = setTimeout(() => req.destroy(new Error(`no response within ${opts.timeoutMs ?? 10_000} ms: ${opts.method ?? 'GET'} ${opts.path.slice(0, 200)}`)), opts.timeoutMs ?? 10_000);
     req.on('error', (err) => {
       clearTimeout(timer);

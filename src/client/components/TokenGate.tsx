@@ -1,31 +1,58 @@
 /**
- * When the server runs with ISENGARD_API_TOKEN, /api/* answers 401 until the browser holds the
- * session cookie. This asks for the token once, exchanges it at POST /api/session (the cookie is
- * HttpOnly, so scripts never see it again), then lets the app render.
+ * When the server runs with ISENGARD_API_TOKEN, /api/* answers 401 until the browser holds a
+ * session. This asks GET /api/session whether one is open; if not it asks for the token once,
+ * exchanges it at POST /api/session for an HttpOnly session cookie (scripts never see the token
+ * again), then lets the app render. `useSession()` gives the app a Log out action.
  */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { CORRELATION_HEADER, newCorrelationId } from '../lib/trpc.js';
+import { createContext, useCallback, useContext, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from '../lib/trpc.js';
 
 type GateState = 'checking' | 'open' | 'locked';
 
-async function probe(): Promise<GateState> {
+interface SessionControl {
+  /** True when the server needs a token, so there is a session to end. */
+  auth: boolean;
+  logout(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionControl>({ auth: false, logout: async () => undefined });
+export const useSession = () => useContext(SessionContext);
+
+async function probe(): Promise<{ state: GateState; auth: boolean }> {
   try {
-    const res = await fetch('/api/info', { headers: { [CORRELATION_HEADER]: newCorrelationId() } });
-    return res.status === 401 ? 'locked' : 'open';
+    const res = await fetch('/api/session', { headers: { [CORRELATION_HEADER]: newCorrelationId() } });
+    const body = (await res.json()) as { auth?: boolean; authenticated?: boolean };
+    return { state: body.auth && !body.authenticated ? 'locked' : 'open', auth: body.auth === true };
   } catch {
-    return 'open'; // unreachable: the app shows its own error states
+    return { state: 'open', auth: false }; // unreachable: the app shows its own error states
   }
 }
 
 export function TokenGate({ children }: { children: ReactNode }) {
   const [state, setState] = useState<GateState>('checking');
+  const [auth, setAuth] = useState(false);
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const queryClient = useQueryClient();
+
+  const check = useCallback(async () => {
+    const result = await probe();
+    setAuth(result.auth);
+    setState(result.state);
+  }, []);
 
   useEffect(() => {
-    void probe().then(setState);
-  }, []);
+    void check();
+  }, [check]);
+
+  const logout = useCallback(async () => {
+    await fetch('/api/session', { method: 'DELETE', headers: { [CORRELATION_HEADER]: newCorrelationId(), [CLIENT_HEADER]: 'web' } }).catch(() => undefined);
+    queryClient.clear(); // nothing fetched with the session stays on screen
+    setToken('');
+    await check();
+  }, [check, queryClient]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -34,11 +61,13 @@ export function TokenGate({ children }: { children: ReactNode }) {
     try {
       const res = await fetch('/api/session', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [CORRELATION_HEADER]: newCorrelationId() },
+        headers: { 'content-type': 'application/json', [CORRELATION_HEADER]: newCorrelationId(), [CLIENT_HEADER]: 'web' },
         body: JSON.stringify({ token }),
       });
-      if (res.ok) setState(await probe());
-      else setError(((await res.json().catch(() => null)) as { error?: string } | null)?.error ?? `Refused (${res.status})`);
+      if (res.ok) {
+        setToken('');
+        await check();
+      } else setError(((await res.json().catch(() => null)) as { error?: string } | null)?.error ?? `Refused (${res.status})`);
     } catch (err) {
       setError(`Server unreachable: ${(err as Error).message}`);
     } finally {
@@ -46,13 +75,13 @@ export function TokenGate({ children }: { children: ReactNode }) {
     }
   }
 
-  if (state === 'open') return <>{children}</>;
+  if (state === 'open') return <SessionContext.Provider value={{ auth, logout }}>{children}</SessionContext.Provider>;
   if (state === 'checking') return <p className="loading">Connecting…</p>;
   return (
     <main>
       <form className="card form token-gate" onSubmit={(e) => void submit(e)}>
         <h1>Isengard is locked</h1>
-        <p className="muted">This server needs its API token. It is kept in an HttpOnly cookie for this browser.</p>
+        <p className="muted">This server needs its API token. This browser then keeps a session (an HttpOnly cookie) until you log out or it sits unused.</p>
         <div className="field">
           <label htmlFor="api-token">API token</label>
           <input id="api-token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} />
@@ -69,5 +98,25 @@ export function TokenGate({ children }: { children: ReactNode }) {
         </div>
       </form>
     </main>
+  );
+}
+
+/** The top bar's Log out button; nothing when the server needs no token. */
+export function LogoutButton() {
+  const { auth, logout } = useSession();
+  const [busy, setBusy] = useState(false);
+  if (!auth) return null;
+  return (
+    <button
+      type="button"
+      className="secondary logout"
+      disabled={busy}
+      onClick={() => {
+        setBusy(true);
+        void logout().finally(() => setBusy(false));
+      }}
+    >
+      Log out
+    </button>
   );
 }

@@ -1,7 +1,7 @@
 /** Plain HTTP routes (uploads, logs, files): not tRPC, but they carry a correlation id too. */
 import type { ParamIssue } from '../../shared/errors.js';
 import type { CharacterImage } from '../../shared/characters.js';
-import { CORRELATION_HEADER, newCorrelationId } from './trpc.js';
+import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from './trpc.js';
 
 export const jobLogUrl = (jobId: string) => `/api/jobs/${encodeURIComponent(jobId)}/logs`;
 export const jobFileUrl = (jobId: string, name: string) => `/api/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}`;
@@ -23,6 +23,7 @@ export class HttpError extends Error {
 export function apiFetch(input: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set(CORRELATION_HEADER, newCorrelationId());
+  headers.set(CLIENT_HEADER, 'web');
   return fetch(input, { ...init, headers });
 }
 

@@ -5,6 +5,7 @@
 import { createTRPCReact, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../server/routers/index.js';
+import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
 
 export const trpc = createTRPCReact<AppRouter>();
 
@@ -12,6 +13,8 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';
+/** Sent on every change: the server refuses cookie-authenticated changes without it (or a matching Origin). */
+export const CLIENT_HEADER = 'X-Isengard-Client';
 export const newCorrelationId = (): string => `web-${crypto.randomUUID()}`;
 
 export function createTrpcClient(baseUrl = '') {
@@ -22,7 +25,7 @@ export function createTrpcClient(baseUrl = '') {
         condition: (op) => op.type === 'subscription',
         // EventSource cannot send headers; the server reads the id from connectionParams.
         true: httpSubscriptionLink({ url, connectionParams: () => ({ correlationId: newCorrelationId() }) }),
-        false: httpBatchLink({ url, headers: () => ({ [CORRELATION_HEADER]: newCorrelationId() }) }),
+        false: httpBatchLink({ url, maxItems: MAX_BATCH_ITEMS, headers: () => ({ [CORRELATION_HEADER]: newCorrelationId(), [CLIENT_HEADER]: 'web' }) }),
       }),
     ],
   });

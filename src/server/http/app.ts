@@ -6,19 +6,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
-import { AppError } from '../../shared/errors.js';
 import type { Services } from '../services/index.js';
 import type { AppRouter } from '../routers/index.js';
 import { createContextFactory } from '../context.js';
 import { toAppError } from '../error-mapping.js';
-import { requestToken, sessionCookie, tokenMatches } from './auth.js';
 import { sendError, sendJson } from './respond.js';
 import { logsRoute } from './logs.route.js';
 import { characterImageRoute, jobFileRoute } from './files.route.js';
 import { createStaticRoute } from './static.route.js';
 import { readJsonBody } from './read-json-body.js';
 import { uploadRoute } from './upload.route.js';
-import { clientKey } from './client-key.js';
+import { createSecurityEdge } from '../security/security-edge.js';
+import { checkBatchSize } from '../security/batch-limit.js';
+import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
 
 export const MAX_JSON_BODY = 1024 * 1024;
 
@@ -43,12 +43,19 @@ export function isStreaming(req: IncomingMessage): boolean {
 export function createRequestHandler(opts: { services: Services; router: AppRouter; clientDir: string; logger: Logger }) {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
-  const token = services.config.ISENGARD_API_TOKEN;
+  const security = createSecurityEdge({
+    config: services.config,
+    rateLimiter: services.rateLimiter,
+    sessions: services.sessions,
+    readJson: (req) => readJsonBody(req, MAX_JSON_BODY),
+    logger,
+  });
   const trpc = createHTTPHandler({
     router: opts.router,
     basePath: '/api/trpc/',
     maxBodySize: MAX_JSON_BODY,
-    createContext: createContextFactory(services),
+    maxBatchSize: MAX_BATCH_ITEMS,
+    createContext: createContextFactory(services, security.clientAddress),
     responseMeta({ errors }) {
       const retryAfter = errors.map((e) => toAppError(e).retryAfter).find((r) => r !== undefined);
       return retryAfter ? { headers: { 'Retry-After': String(retryAfter) } } : {};
@@ -63,22 +70,22 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const p = url.pathname;
     const method = req.method ?? 'GET';
+    security.screen(req, res, p);
     if (!p.startsWith('/api/')) return staticRoute(req, res, p);
     if (p === '/api/health' && method === 'GET') {
       const health = await services.system.health();
       return sendJson(res, health.redis === 'ok' ? 200 : 503, health);
     }
-    if (p === '/api/session' && method === 'POST') {
-      // Token guesses count against the same per-client budget as mutations.
-      await services.rateLimiter.hit(clientKey(req), 'session');
-      const body = (await readJsonBody(req, MAX_JSON_BODY)) as { token?: unknown } | null;
-      if (!token) return sendJson(res, 200, { ok: true, auth: false });
-      if (typeof body?.token !== 'string' || !tokenMatches(token, body.token)) throw new AppError('UNAUTHORIZED', 'Invalid token');
-      const secure = req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket;
-      return sendJson(res, 200, { ok: true, auth: true }, { 'Set-Cookie': sessionCookie(body.token, secure) });
+    const session = p === '/api/session' ? security.sessionRoute(req, method) : null;
+    if (session) {
+      const { status, body, headers } = await session;
+      return sendJson(res, status, body, headers);
     }
-    if (token && !tokenMatches(token, requestToken(req))) throw new AppError('UNAUTHORIZED', 'Missing or invalid API token');
-    if (p.startsWith('/api/trpc/')) return trpc(req, res);
+    await security.admit(req, res);
+    if (p.startsWith('/api/trpc/')) {
+      checkBatchSize(p, url);
+      return trpc(req, res);
+    }
     if (p === '/api/info' && method === 'GET') return sendJson(res, 200, services.system.info());
     let m = /^\/api\/jobs\/([^/]*)\/logs$/.exec(p);
     if (m && (method === 'GET' || method === 'HEAD')) return logsRoute(req, res, services, safeDecode(m[1]!), url);
@@ -86,7 +93,7 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
     if (m && (method === 'GET' || method === 'HEAD')) return jobFileRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!), url);
     m = /^\/api\/characters\/([^/]*)\/images$/.exec(p);
     if (m && method === 'POST') {
-      await services.rateLimiter.hit(clientKey(req), 'upload');
+      await services.rateLimiter.hit(security.clientAddress(req), 'changes');
       return uploadRoute(req, res, services, safeDecode(m[1]!));
     }
     m = /^\/api\/characters\/([^/]*)\/images\/([^/]*)$/.exec(p);
@@ -111,6 +118,7 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
       route(req, res, url).catch((err: unknown) => {
         const app = toAppError(err);
         if (app.code === 'INTERNAL') log.error({ err, path: url.pathname }, 'request failed');
+        security.abandonBody(req, res);
         sendError(res, app);
       });
     });

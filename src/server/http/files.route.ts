@@ -1,6 +1,4 @@
 /** Job outputs and dataset images, by validated name only; paths never leave VOLUME_ROOT. */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IMAGE_NAME_PATTERN } from '../../shared/characters.js';
@@ -8,6 +6,7 @@ import { LOG_ID_PATTERN, OUTPUT_NAME_PATTERN } from '../../shared/jobs.js';
 import type { Services } from '../services/index.js';
 import { sendJson } from './respond.js';
 import { sendFile } from './send-file.js';
+import { openInside } from '../../shared/node/safe-path.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -19,21 +18,26 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-async function serve(req: IncomingMessage, res: ServerResponse, file: string, name: string, download: boolean): Promise<void> {
-  let stat: fs.Stats;
+async function serve(req: IncomingMessage, res: ServerResponse, root: string, file: string, name: string, download: boolean): Promise<void> {
+  let opened: Awaited<ReturnType<typeof openInside>>;
   try {
-    stat = await fsp.stat(file);
-    if (!stat.isFile()) throw new Error('not a file');
+    opened = await openInside(root, file); // a link out of the volume is "not found" too
   } catch {
     return sendJson(res, 404, { error: 'File not found' });
   }
+  const { handle, stat } = opened;
   const type = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
-  await sendFile(req, res, file, {
+  try {
+    await sendFile(req, res, handle, {
     'Content-Type': type,
-    'Cache-Control': 'private, max-age=3600',
+    // An authenticated answer arrives marked no-store already; keep that.
+    ...(res.hasHeader('Cache-Control') ? {} : { 'Cache-Control': 'private, max-age=3600' }),
     'X-Content-Type-Options': 'nosniff',
     ...(download || type === 'application/octet-stream' ? { 'Content-Disposition': `attachment; filename="${name}"` } : {}),
-  }, stat);
+    }, stat);
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, name: string, url: URL): Promise<void> {
@@ -45,11 +49,11 @@ export async function jobFileRoute(req: IncomingMessage, res: ServerResponse, se
   } catch {
     return sendJson(res, 404, { error: 'File not found' }); // an id too long to be a folder name: nothing there
   }
-  await serve(req, res, file, name, url.searchParams.get('download') === '1');
+  await serve(req, res, services.paths.root, file, name, url.searchParams.get('download') === '1');
 }
 
 export async function characterImageRoute(req: IncomingMessage, res: ServerResponse, services: Services, id: string, name: string): Promise<void> {
   if (!/^char-[0-9a-f]{12}$/.test(id)) return sendJson(res, 400, { error: 'Invalid character ID format' });
   if (!IMAGE_NAME_PATTERN.test(name)) return sendJson(res, 400, { error: 'Invalid image name' });
-  await serve(req, res, path.join(services.characterStore.imagesDir(id), name), name, false);
+  await serve(req, res, services.paths.root, path.join(services.characterStore.imagesDir(id), name), name, false);
 }

@@ -3,6 +3,7 @@
  * the whole file.
  */
 import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 
@@ -31,7 +32,8 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 export async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
-  file: string,
+  /** A path, or a handle opened already (volume files: see safe-path.ts); the caller closes a handle. */
+  file: string | FileHandle,
   headers: Record<string, string>,
   stat: fs.Stats,
 ): Promise<void> {
@@ -53,5 +55,5 @@ export async function sendFile(
     res.end();
     return;
   }
-  await pipeline(fs.createReadStream(file, { start, end }), res);
+  await pipeline(typeof file === 'string' ? fs.createReadStream(file, { start, end }) : file.createReadStream({ start, end, autoClose: false }), res);
 }

@@ -17,6 +17,12 @@ export const jobsRouter = (inputs: Inputs) =>
       .input(inputs.jobList)
       .query(({ ctx, input }) => ctx.services.jobs.list({ ...input, characterId: input.character_id })),
     cancel: publicProcedure.input(inputs.jobId).mutation(({ ctx, input }) => ctx.services.jobs.cancel(input.id)),
+    /** Finished jobs created more than `older_than_days` ago leave Redis for the archive on the volume. */
+    prune: publicProcedure
+      .input(inputs.jobPrune)
+      .mutation(({ ctx, input }) => ctx.services.jobs.prune({ olderThanDays: input.older_than_days, ...(input.type ? { type: input.type } : {}) })),
+    /** Rebuilds the per-status and per-character indexes from the records. */
+    repairIndex: publicProcedure.mutation(({ ctx }) => ctx.services.jobs.repairIndexes()),
     /**
      * Current record, then every change; ends after a terminal status. SSE. An unknown id is a
      * plain 404 before the stream opens; errors during the stream are mapped like any other.

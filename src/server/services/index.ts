@@ -8,6 +8,8 @@ import { CharacterStore } from '../../shared/node/character-store.js';
 import { redisLock } from '../../shared/node/redis-lock.js';
 import { JobEvents } from '../../shared/node/job-events.js';
 import { JobStore } from '../../shared/node/job-store.js';
+import { JobArchive } from '../../shared/node/job-archive.js';
+import { JobRetention } from '../../shared/node/job-retention.js';
 import { LoraStore } from '../../shared/node/lora-store.js';
 import type { QueuePayload } from '../../shared/node/queues.js';
 import { VolumePaths } from '../../shared/node/volume.js';
@@ -19,6 +21,7 @@ import { LorasService } from './loras.service.js';
 import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
+import { SessionStore } from '../security/session-store.js';
 
 export interface Infrastructure {
   config: Config;
@@ -37,7 +40,10 @@ export function createServices(infra: Infrastructure) {
   const characters = new CharacterStore(paths, redisLock(redis));
   const loras = new LoraStore(paths);
   const manifests = activeManifests(config);
-  const jobs = new JobsService({ store, events, queues: infra.queues, paths, redis, logger: logger.child({ component: 'jobs' }) });
+  const archive = new JobArchive(paths.under('archive', 'jobs'));
+  const retention = new JobRetention({ store, archive, redis, logger: logger.child({ component: 'job-retention' }) });
+  retention.start(config.JOB_RETENTION_DAYS);
+  const jobs = new JobsService({ store, archive, retention, events, queues: infra.queues, paths, redis, logger: logger.child({ component: 'jobs' }) });
   return {
     config,
     paths,
@@ -52,8 +58,11 @@ export function createServices(infra: Infrastructure) {
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store }),
     loras: new LorasService({ loras, store, characters, paths }),
-    rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_PER_MINUTE),
+    /** Browser sessions exist only when a token protects the API. */
+    sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
+    rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),
     async close() {
+      retention.stop();
       await events.close();
       await store.close();
     },

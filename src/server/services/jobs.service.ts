@@ -10,6 +10,10 @@ import { isTerminal, type JobPage, type JobRecord, type JobStatus, type JobType 
 import { getCorrelationId, newCorrelationId } from '../../shared/node/correlation.js';
 import { JobLogger } from '../../shared/node/job-logger.js';
 import type { JobStore } from '../../shared/node/job-store.js';
+import type { JobArchive } from '../../shared/node/job-archive.js';
+import { decodeCursor, encodeCursor } from '../../shared/node/job-index.js';
+import type { JobRetention, PruneOptions, PruneReport } from '../../shared/node/job-retention.js';
+import type { RepairReport } from '../../shared/node/job-index-repair.js';
 import { JobEvents } from '../../shared/node/job-events.js';
 import { enqueue, type QueuePayload } from '../../shared/node/queues.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
@@ -38,6 +42,8 @@ export class JobsService {
   constructor(
     private readonly deps: {
       store: JobStore;
+      archive: JobArchive;
+      retention: JobRetention;
       events: JobEvents;
       queues: Record<JobType, BeeQueue<QueuePayload>>;
       paths: VolumePaths;
@@ -102,14 +108,40 @@ export class JobsService {
     return record;
   }
 
+  /** From Redis, else from the archive (marked `archived: true`). */
   async get(id: string, type?: JobType): Promise<JobRecord> {
-    const record = await this.deps.store.require(id);
-    if (type && record.type !== type) throw AppError.notFound(`Job '${id}' not found`);
+    const record = (await this.deps.store.get(id)) ?? (await this.deps.archive.find(id));
+    if (!record || (type && record.type !== type)) throw AppError.notFound(`Job '${id}' not found`);
     return record;
   }
 
-  list(opts: { type?: JobType; status?: JobStatus; characterId?: string; limit?: number; cursor?: number | null }): Promise<JobPage> {
-    return this.deps.store.list(opts);
+  /** Newest first from Redis; when Redis has no more, the same filter continues into the archive. */
+  async list(opts: { type?: JobType; status?: JobStatus; characterId?: string; limit?: number; cursor?: string | number | null }): Promise<JobPage> {
+    const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+    const cursor = decodeCursor(opts.cursor);
+    const items: JobRecord[] = [];
+    if (cursor.where !== 'archive') {
+      const page = await this.deps.store.list({ ...opts, limit });
+      // Only finished jobs are archived: a queued/running filter never needs to read the volume.
+      if (page.nextCursor || (opts.status && !isTerminal(opts.status))) return page;
+      items.push(...page.items);
+    }
+    const rest = await this.deps.archive.list(opts, cursor.where === 'archive' ? cursor.after : null, limit - items.length || 1);
+    const fromArchive = items.length < limit ? rest.items : [];
+    const more = items.length < limit ? rest.next !== null : rest.items.length > 0;
+    const last = fromArchive.at(-1);
+    return {
+      items: [...items, ...fromArchive],
+      nextCursor: !more ? null : last ? encodeCursor('archive', { score: Date.parse(last.created_at), id: last.id }) : 'a',
+    };
+  }
+
+  prune(opts: PruneOptions): Promise<PruneReport> {
+    return this.deps.retention.prune(opts);
+  }
+
+  repairIndexes(): Promise<RepairReport> {
+    return this.deps.retention.repairIndexes();
   }
 
   /**
@@ -153,7 +185,7 @@ export class JobsService {
     signal?.addEventListener('abort', onAbort);
     try {
       await this.deps.events.whenReady();
-      let last = await this.deps.store.require(id);
+      let last = await this.get(id);
       yield last;
       while (!isTerminal(last.status) && !signal?.aborted) {
         if (pending.length === 0) {

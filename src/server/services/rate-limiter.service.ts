@@ -1,5 +1,9 @@
 /**
- * Per-client limits on changes, shared by every API process through Redis.
+ * Per-client limits (shared by every API process through Redis), one budget per bucket:
+ * - `changes`: mutations and uploads;
+ * - `auth-failures`: requests whose credentials were wrong, on any route. A bucket of its own, so
+ *   that someone guessing tokens from a shared proxy address cannot spend the changes of the
+ *   real token holder behind the same address.
  * A sliding-window estimate (this minute's count plus the previous minute's, weighted by how
  * much of it still overlaps the last 60 s), so a burst across a minute boundary cannot double
  * the limit as a fixed window would.
@@ -10,25 +14,47 @@ import { KEY_PREFIX, withRedis } from '../../shared/node/redis.js';
 
 const WINDOW_MS = 60_000;
 
+export type RateBucket = 'changes' | 'auth-failures';
+
+const WHAT: Record<RateBucket, (limit: number) => string> = {
+  changes: (limit) => `Too many requests: at most ${limit} changes per minute`,
+  'auth-failures': (limit) => `Too many failed authentications: at most ${limit} per minute`,
+};
+
 export class RateLimiter {
   constructor(
     private readonly redis: Redis,
-    private readonly perMinute: number,
+    private readonly limits: Record<RateBucket, number>,
   ) {}
 
-  async hit(client: string, _what: string): Promise<void> {
+  private key(bucket: RateBucket, client: string, window: number): string {
+    return `${KEY_PREFIX}rl:${bucket}:${client}:${window}`;
+  }
+
+  /** Counts one event in `bucket`; throws TOO_MANY_REQUESTS once the client is past its limit. */
+  async hit(client: string, bucket: RateBucket): Promise<void> {
     const now = Date.now();
     const window = Math.floor(now / WINDOW_MS);
-    const key = (w: number) => `${KEY_PREFIX}rl:${client}:${w}`;
-    const reply = await withRedis(() => this.redis.multi().incr(key(window)).pexpire(key(window), 2 * WINDOW_MS).get(key(window - 1)).exec());
-    const current = Number(reply?.[0]?.[1] ?? 0);
-    const previous = Number(reply?.[2]?.[1] ?? 0);
+    const current = this.key(bucket, client, window);
+    const reply = await withRedis(() => this.redis.multi().incr(current).pexpire(current, 2 * WINDOW_MS).get(this.key(bucket, client, window - 1)).exec());
+    this.judge(bucket, now, Number(reply?.[0]?.[1] ?? 0), Number(reply?.[2]?.[1] ?? 0));
+  }
+
+  /** Throws TOO_MANY_REQUESTS when the client is already past its limit, without counting. */
+  async check(client: string, bucket: RateBucket): Promise<void> {
+    const now = Date.now();
+    const window = Math.floor(now / WINDOW_MS);
+    const [current, previous] = await withRedis(() => this.redis.mget(this.key(bucket, client, window), this.key(bucket, client, window - 1)));
+    // `>=`: one more event would be past the limit, so the next one must not be judged at all.
+    this.judge(bucket, now, Number(current ?? 0) + 1, Number(previous ?? 0));
+  }
+
+  private judge(bucket: RateBucket, now: number, current: number, previous: number): void {
+    const limit = this.limits[bucket];
     const overlap = 1 - (now % WINDOW_MS) / WINDOW_MS;
-    if (current + previous * overlap > this.perMinute) {
-      const retryAfter = Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000));
-      throw new AppError('TOO_MANY_REQUESTS', `Too many requests: at most ${this.perMinute} changes per minute; retry in ${retryAfter} s`, {
-        retryAfter,
-      });
+    if (current + previous * overlap > limit) {
+      const retryAfter = Math.max(1, Math.ceil((Math.floor(now / WINDOW_MS + 1) * WINDOW_MS - now) / 1000));
+      throw new AppError('TOO_MANY_REQUESTS', `${WHAT[bucket](limit)}; retry in ${retryAfter} s`, { retryAfter });
     }
   }
 }

@@ -9,7 +9,8 @@ import { AppError } from '../../shared/errors.js';
 import type { Character } from '../../shared/characters.js';
 import { isTerminal, type JobRecord } from '../../shared/jobs.js';
 import { defaultSamplePrompts, withTriggerWord } from '../../shared/sample-prompts.js';
-import { linkDirFiles, linkOrCopyFile, type CharacterStore } from '../../shared/node/character-store.js';
+import { linkDirFiles, type CharacterStore } from '../../shared/node/character-store.js';
+import { linkOrCopyInside } from '../../shared/node/safe-path.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { LoraStore } from '../../shared/node/lora-store.js';
 import { newestCheckpoint, releaseSnapshotIfDone, whyNotResumable } from '../../shared/node/training-files.js';
@@ -57,9 +58,9 @@ export class TrainingService {
     try {
       const workDir = paths.trainingDir(newId);
       const dataset = path.join(paths.trainingDir(id), 'dataset');
-      if (existsSync(dataset)) await linkDirFiles(dataset, path.join(workDir, 'dataset'));
+      if (existsSync(dataset)) await linkDirFiles(paths.root, dataset, path.join(workDir, 'dataset'));
       else await this.snapshot(await this.trainable(original.character_id ?? ''), newId);
-      await linkOrCopyFile(checkpoint.file, resumeCheckpointPath(workDir));
+      await linkOrCopyInside(paths.root, checkpoint.file, resumeCheckpointPath(workDir));
       const job = await this.deps.jobs.create({
         id: newId,
         type: 'training',
@@ -145,7 +146,12 @@ export class TrainingService {
   }
 
   private async snapshot(character: Character, jobId: string): Promise<void> {
-    await this.deps.characters.snapshotDataset(character, path.join(this.deps.paths.trainingDir(jobId), 'dataset'));
+    try {
+      await this.deps.characters.snapshotDataset(character, path.join(this.deps.paths.trainingDir(jobId), 'dataset'));
+    } catch (err) {
+      await fs.rm(this.deps.paths.trainingDir(jobId), { recursive: true, force: true }); // no half snapshot left behind
+      throw err;
+    }
   }
 }
 

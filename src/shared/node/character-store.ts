@@ -3,44 +3,21 @@
  * caption `images/{basename}.txt` beside each (ai-toolkit `caption_ext: txt`).
  */
 import fs from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
+import { isOutsideVolume, linkOrCopyInside } from './safe-path.js';
 import type { VolumePaths } from './volume.js';
 import type { LockFn } from './redis-lock.js';
 
-/**
- * Hard link where the volume allows it, else a copy. Only regular files: a symlink planted in a
- * character folder is refused, never followed.
- */
-export async function linkOrCopyFile(src: string, dest: string): Promise<'link' | 'copy'> {
-  const st = await fs.lstat(src);
-  if (!st.isFile()) throw new Error(`${path.basename(src)} is not a regular file`);
-  try {
-    await fs.link(src, dest);
-    return 'link';
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      await fs.rm(dest, { force: true });
-      return linkOrCopyFile(src, dest);
-    }
-    if (code === 'ENOENT') throw err;
-    // EXDEV (other device), EPERM/ENOTSUP (no hard links on this filesystem), EMLINK (link limit).
-    await fs.copyFile(src, dest, fsConstants.COPYFILE_EXCL);
-    return 'copy';
-  }
-}
-
-/** Every regular file of `srcDir` into `destDir` (no recursion, symlinks skipped). */
-export async function linkDirFiles(srcDir: string, destDir: string): Promise<number> {
+/** Every regular file of `srcDir` into `destDir`, hard-linked where possible (no recursion, links refused). */
+export async function linkDirFiles(root: string, srcDir: string, destDir: string): Promise<number> {
   await fs.mkdir(destDir, { recursive: true });
   let n = 0;
   for (const entry of await fs.readdir(srcDir, { withFileTypes: true })) {
     if (!entry.isFile()) continue;
-    await linkOrCopyFile(path.join(srcDir, entry.name), path.join(destDir, entry.name));
+    await linkOrCopyInside(root, path.join(srcDir, entry.name), path.join(destDir, entry.name));
     n++;
   }
   return n;
@@ -90,9 +67,23 @@ export class CharacterStore {
     return c;
   }
 
+  /**
+   * Every character. A folder without character.json (being created or deleted right now) is
+   * skipped; any other read error fails the whole list: an answer with entries silently missing
+   * would look like lost data.
+   */
   async list(): Promise<Character[]> {
     const entries = await listDir(this.paths.charactersDir);
-    const all = await Promise.all(entries.filter((e) => e.startsWith('char-')).map((e) => this.get(e).catch(() => null)));
+    const all = await Promise.all(
+      entries
+        .filter((e) => e.startsWith('char-'))
+        .map((e) =>
+          this.get(e).catch((err: unknown) => {
+            const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof SyntaxError ? 'invalid JSON' : 'read error');
+            throw new AppError('SERVICE_UNAVAILABLE', `Could not read character '${e}' (${reason}); the list is incomplete, try again`, { cause: err });
+          }),
+        ),
+    );
     return all.filter((c): c is Character => c !== null).sort((a, b) => b.created_at.localeCompare(a.created_at));
   }
 
@@ -110,15 +101,21 @@ export class CharacterStore {
 
   /**
    * Puts images + captions into `dest` so later edits don't change a running job. Images are
-   * hard-linked (they are never rewritten in place: an edit is a new upload), captions written.
+   * hard-linked where the volume allows it (they are never rewritten in place: an edit is a new
+   * upload), else copied; an image that is a link, or leads out of the volume, is refused.
    */
   async snapshotDataset(character: Character, dest: string): Promise<{ images: number; linked: number }> {
     await fs.mkdir(dest, { recursive: true });
     const src = this.imagesDir(character.id);
     let linked = 0;
     for (const image of character.images) {
-      if ((await linkOrCopyFile(path.join(src, image.name), path.join(dest, image.name))) === 'link') linked++;
-      await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption);
+      try {
+        if ((await linkOrCopyInside(this.paths.root, path.join(src, image.name), path.join(dest, image.name))) === 'link') linked++;
+      } catch (err) {
+        if (!isOutsideVolume(err)) throw err;
+        throw AppError.badParam('character_id', `Parameter 'character_id': image '${image.name}' of character '${character.id}' is not a regular file inside the volume; delete it and upload it again`);
+      }
+      await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption, { flag: 'wx' });
     }
     return { images: character.images.length, linked };
   }

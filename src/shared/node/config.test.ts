@@ -37,9 +37,32 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud'],
     ['TRAINING_BACKEND', 'kohya'],
     ['ISENGARD_API_TOKEN', 'short'],
+    ['TRUST_PROXY', 'yes-please'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '99'],
+    ['ISENGARD_ALLOWED_HOSTS', 'https://pod.example'],
+    ['ISENGARD_ALLOWED_HOSTS', 'pod.example:8000'],
+    ['RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', '0'],
+    ['SESSION_IDLE_MINUTES', 'forever'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}=`));
+  });
+
+  it('TRUST_PROXY is off by default and takes a hop count or CIDRs; allowed hosts are lower-cased', () => {
+    expect(parseConfig({}).TRUST_PROXY).toEqual({ kind: 'off' });
+    expect(parseConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toEqual({ kind: 'hops', hops: 2 });
+    expect(parseConfig({ TRUST_PROXY: '127.0.0.1/32, fd00::/8' }).TRUST_PROXY).toEqual({ kind: 'cidrs', cidrs: ['127.0.0.1/32', 'fd00::/8'] });
+    expect(parseConfig({ ISENGARD_ALLOWED_HOSTS: 'Pod-8000.proxy.runpod.net, *.example.com' }).ISENGARD_ALLOWED_HOSTS).toEqual(['pod-8000.proxy.runpod.net', '*.example.com']);
+  });
+
+  it('a process started with a bad TRUST_PROXY exits 1 naming it', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/shared/node/config.ts').then(m => m.loadConfigOrExit())"], {
+      env: { ...process.env, TRUST_PROXY: 'nginx', VOLUME_ROOT: '/tmp' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Invalid environment variable TRUST_PROXY="nginx"');
   });
 
   it('a process started with a bad value exits 1 naming it', () => {
@@ -49,5 +72,14 @@ describe('config', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Invalid environment variable PORT="nope"');
+  });
+});
+
+describe('JOB_RETENTION_DAYS', () => {
+  it('is unset (keep forever) by default, a whole number of days when set, and named when bad', () => {
+    expect(parseConfig({}).JOB_RETENTION_DAYS).toBeUndefined();
+    expect(parseConfig({ JOB_RETENTION_DAYS: '90' }).JOB_RETENTION_DAYS).toBe(90);
+    expect(() => parseConfig({ JOB_RETENTION_DAYS: '0' })).toThrow(/^Invalid environment variable JOB_RETENTION_DAYS="0"/);
+    expect(() => parseConfig({ JOB_RETENTION_DAYS: '1.5' })).toThrow(/JOB_RETENTION_DAYS="1.5": must be a whole number of days/);
   });
 });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { assertVolumeWritable } from './volume.js';
+import { allowedHostsSchema, trustProxySchema } from './security-config.js';
 
 const MODES = ['production', 'fast-test'] as const;
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,8 +42,18 @@ const envSchema = z.object({
   WORKER_STOP_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** Mutations per client per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(120),
+  /** Failed authentications per client per minute (any route), in a bucket of their own. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(20),
+  /** Which proxies in front of the API may say who the client is (X-Forwarded-For): off, a hop count or CIDRs. */
+  TRUST_PROXY: trustProxySchema.prefault('off'),
+  /** Host names (besides HOST and loopback names) the API answers to; `*.example.com` allows subdomains. */
+  ISENGARD_ALLOWED_HOSTS: allowedHostsSchema.prefault(''),
+  /** A browser session ends after this many minutes without a request. */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(525600).default(720),
   /** ComfyUI: seconds one image may take before the job fails. */
   COMFYUI_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86400).default(600),
+  /** Finished jobs older than this many days move from Redis to the archive on the volume; unset = keep forever. */
+  JOB_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(36500).optional(),
   /** Mock trainer: milliseconds per step (fast-test speed). */
   MOCK_STEP_MS: z.coerce.number().min(0).max(60000).default(5),
 });

@@ -1,17 +1,30 @@
 /**
  * Job records in Redis: the source of truth for status (bee-queue is transport only).
- * Every change goes through `update`, which refuses to touch a terminal record and publishes
- * the new record on pub/sub in the same transaction.
+ * Every change goes through `update`, which refuses to touch a terminal record and, in the same
+ * transaction, moves the job between its status indexes and publishes the new record.
+ * Records are parsed with their zod schema as they come out of Redis.
  */
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import { isTerminal, type JobPage, type JobRecord, type JobStatus, type JobType } from '../jobs.js';
+import { isTerminal, jobRecordSchema, TERMINAL_STATUSES, type JobRecord, type JobStatus, type JobType } from '../jobs.js';
+import {
+  CREATE_SCRIPT,
+  decodeCursor,
+  encodeCursor,
+  indexKeysFor,
+  indexKeysOf,
+  isAfter,
+  newerFirst,
+  scoreOf,
+  statusIndexKey,
+  type IndexEntry,
+} from './job-index.js';
 import { KEY_PREFIX, withRedis } from './redis.js';
 
 export const JOB_UPDATES_CHANNEL = `${KEY_PREFIX}job-updates`;
-const jobKey = (id: string) => `${KEY_PREFIX}job:${id}`;
+export const JOB_KEY_PREFIX = `${KEY_PREFIX}job:`;
+export const jobKey = (id: string) => `${JOB_KEY_PREFIX}${id}`;
 const leaseKey = (id: string) => `${KEY_PREFIX}job-lease:${id}`;
-const indexKey = (type: JobType | 'all') => `${KEY_PREFIX}jobs:${type}`;
 
 export type JobMutator = (current: JobRecord) => JobRecord | null;
 
@@ -20,7 +33,30 @@ export interface ListOptions {
   status?: JobStatus;
   characterId?: string;
   limit?: number;
-  cursor?: number | null;
+  /** `nextCursor` of the previous page (a number is a legacy offset). */
+  cursor?: string | number | null;
+}
+
+export interface StorePage {
+  items: JobRecord[];
+  /** null when Redis holds no more matching jobs. */
+  nextCursor: string | null;
+}
+
+/** JSON → record, checked against the schema; null when the stored text is not a valid record. */
+export function decodeRecord(raw: string): JobRecord | null {
+  try {
+    const parsed = jobRecordSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function requireDecoded(id: string, raw: string): JobRecord {
+  const record = decodeRecord(raw);
+  if (!record) throw new AppError('INTERNAL', `Job '${id}' has an unreadable record in Redis`);
+  return record;
 }
 
 export class JobStore {
@@ -39,22 +75,16 @@ export class JobStore {
   }
 
   async create(record: JobRecord): Promise<void> {
-    await withRedis(async () => {
-      const score = Date.parse(record.created_at);
-      const result = await this.redis
-        .multi()
-        .set(jobKey(record.id), JSON.stringify(record), 'NX')
-        .zadd(indexKey(record.type), score, record.id)
-        .zadd(indexKey('all'), score, record.id)
-        .publish(JOB_UPDATES_CHANNEL, JSON.stringify(record))
-        .exec();
-      if (!result || result[0]?.[1] !== 'OK') throw new AppError('CONFLICT', `Job '${record.id}' already exists`);
-    });
+    const json = JSON.stringify(record);
+    const created = await withRedis(() =>
+      this.redis.eval(CREATE_SCRIPT, 1 + indexKeysOf(record).length, jobKey(record.id), ...indexKeysOf(record), json, scoreOf(record), record.id, JOB_UPDATES_CHANNEL),
+    );
+    if (created !== 1) throw new AppError('CONFLICT', `Job '${record.id}' already exists`);
   }
 
   async get(id: string): Promise<JobRecord | null> {
     const raw = await withRedis(() => this.redis.get(jobKey(id)));
-    return raw ? (JSON.parse(raw) as JobRecord) : null;
+    return raw ? requireDecoded(id, raw) : null;
   }
 
   async require(id: string): Promise<JobRecord> {
@@ -96,47 +126,80 @@ export class JobStore {
         await tx.unwatch();
         return null;
       }
-      const current = JSON.parse(raw) as JobRecord;
-      const next = isTerminal(current.status) && !finishedToo ? null : mutate(current);
-      if (!next) {
+      const current = decodeRecord(raw);
+      const next = !current || (isTerminal(current.status) && !finishedToo) ? null : mutate(current);
+      if (!current || !next) {
         await tx.unwatch();
-        return current;
+        return current ?? requireDecoded(id, raw);
       }
-      const json = JSON.stringify({ ...next, rev: current.rev + 1 });
-      const ok = await tx.multi().set(jobKey(id), json).publish(JOB_UPDATES_CHANNEL, json).exec();
+      // Identity and creation time place a job in its indexes: they never change.
+      const stored: JobRecord = { ...next, id, type: current.type, created_at: current.created_at, character_id: current.character_id, rev: current.rev + 1 };
+      const json = JSON.stringify(stored);
+      const multi = tx.multi().set(jobKey(id), json);
+      if (stored.status !== current.status) {
+        for (const key of indexKeysOf(current)) multi.zrem(key, id);
+        for (const key of indexKeysOf(stored)) multi.zadd(key, scoreOf(stored), id);
+      }
+      const ok = await multi.publish(JOB_UPDATES_CHANNEL, json).exec();
       if (ok) return JSON.parse(json) as JobRecord;
     }
     throw new AppError('SERVICE_UNAVAILABLE', `Job '${id}' is being updated too often; try again`);
   }
 
-  /** Newest first. `cursor` is the offset to continue from; null when there is no more. */
-  async list(opts: ListOptions = {}): Promise<JobPage> {
+  /**
+   * Newest first, in pages merged from the indexes the filter covers: the cost grows with the
+   * page size, not with the history.
+   */
+  async list(opts: ListOptions = {}): Promise<StorePage> {
     const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
-    let offset = opts.cursor ?? 0;
-    const items: JobRecord[] = [];
-    const filtered = Boolean(opts.status || opts.characterId);
+    const cursor = decodeCursor(opts.cursor);
+    if (cursor.where === 'archive') return { items: [], nextCursor: null };
+    const keys = indexKeysFor(opts);
     return withRedis(async () => {
-      for (;;) {
-        const chunk = filtered ? Math.max(limit * 2, 50) : limit;
-        const ids = await this.redis.zrevrange(indexKey(opts.type ?? 'all'), offset, offset + chunk - 1);
-        if (ids.length === 0) return { items, nextCursor: null };
-        const raws = await this.redis.mget(ids.map(jobKey));
-        for (let i = 0; i < ids.length; i++) {
-          const raw = raws[i];
-          offset++;
-          if (!raw) continue;
-          const record = JSON.parse(raw) as JobRecord;
-          if (opts.status && record.status !== opts.status) continue;
-          if (opts.characterId && record.character_id !== opts.characterId) continue;
-          items.push(record);
-          if (items.length === limit) {
-            const more = (await this.redis.zcard(indexKey(opts.type ?? 'all'))) > offset;
-            return { items, nextCursor: more ? offset : null };
-          }
-        }
-        if (ids.length < chunk) return { items, nextCursor: null };
+      const candidates =
+        cursor.where === 'offset'
+          ? (await this.headOf(keys, cursor.offset + limit + 1)).slice(cursor.offset)
+          : await this.pageAfter(keys, cursor.after, limit + 1);
+      const page = candidates.slice(0, limit);
+      const raws = page.length ? await this.redis.mget(page.map((e) => jobKey(e.id))) : [];
+      const items: JobRecord[] = [];
+      for (const raw of raws) {
+        const record = raw ? decodeRecord(raw) : null;
+        // Gone (pruned) or moved to another status since the index was read: not part of this page.
+        if (!record) continue;
+        if ((opts.status && record.status !== opts.status) || (opts.characterId && record.character_id !== opts.characterId)) continue;
+        items.push(record);
       }
+      const last = page.at(-1);
+      return { items, nextCursor: candidates.length > limit && last ? encodeCursor('redis', last) : null };
     });
+  }
+
+  /** The first `count` entries after `after` in the merged order of `keys`. */
+  private async pageAfter(keys: string[], after: IndexEntry | null, count: number): Promise<IndexEntry[]> {
+    const max = after ? String(after.score) : '+inf';
+    const fromKey = async (key: string): Promise<IndexEntry[]> => {
+      // Entries with the cursor's own score that are not after it come first: fetch past them.
+      for (let n = count; ; ) {
+        const rows = toEntries(await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, n));
+        const next = rows.filter((e) => isAfter(e, after));
+        if (next.length >= count || rows.length < n) return next.slice(0, count);
+        const skipped = rows.length - next.length;
+        n = skipped < n ? skipped + count : n * 2;
+      }
+    };
+    const perKey = await Promise.all(keys.map(fromKey));
+    return perKey.flat().sort(newerFirst).slice(0, count);
+  }
+
+  private async headOf(keys: string[], count: number): Promise<IndexEntry[]> {
+    const pipe = this.redis.pipeline();
+    for (const key of keys) pipe.zrevrange(key, 0, count - 1, 'WITHSCORES');
+    const rows = ((await pipe.exec()) ?? []).flatMap(([err, r]) => {
+      if (err) throw err;
+      return toEntries(r as string[]);
+    });
+    return rows.sort(newerFirst).slice(0, count);
   }
 
   /**
@@ -156,14 +219,57 @@ export class JobStore {
     if ((await this.leaseHolder(id)) === owner) await withRedis(() => this.redis.del(leaseKey(id)));
   }
 
-  /** Every non-terminal job of a type (used to guard deletes). Bounded scan of the newest 1000. */
-  async active(type: JobType): Promise<JobRecord[]> {
-    const ids = await withRedis(() => this.redis.zrevrange(indexKey(type), 0, 999));
-    if (ids.length === 0) return [];
-    const raws = await withRedis(() => this.redis.mget(ids.map(jobKey)));
-    return raws
-      .filter((r): r is string => Boolean(r))
-      .map((r) => JSON.parse(r) as JobRecord)
-      .filter((r) => !isTerminal(r.status));
+  /** Up to `limit` finished jobs created before `beforeMs`, oldest first (what retention archives). */
+  async finishedBefore(beforeMs: number, limit: number, type?: JobType): Promise<JobRecord[]> {
+    const keys = indexKeysFor({ ...(type ? { type } : {}) }).filter((k) => TERMINAL_STATUSES.some((s) => k.endsWith(`:${s}`)));
+    return withRedis(async () => {
+      const pipe = this.redis.pipeline();
+      for (const key of keys) pipe.zrangebyscore(key, '-inf', `(${beforeMs}`, 'WITHSCORES', 'LIMIT', 0, limit);
+      const entries = ((await pipe.exec()) ?? [])
+        .flatMap(([err, r]) => {
+          if (err) throw err;
+          return toEntries(r as string[]);
+        })
+        .sort((a, b) => newerFirst(b, a))
+        .slice(0, limit);
+      if (entries.length === 0) return [];
+      const raws = await this.redis.mget(entries.map((e) => jobKey(e.id)));
+      return raws.map((raw) => (raw ? decodeRecord(raw) : null)).filter((r): r is JobRecord => r !== null && isTerminal(r.status));
+    });
   }
+
+  /** Deletes finished records and their index entries (after they were archived). */
+  async removeFinished(records: readonly JobRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const multi = this.redis.multi();
+    for (const r of records) {
+      if (!isTerminal(r.status)) throw new Error(`Job '${r.id}' is ${r.status}; only finished jobs leave Redis`);
+      multi.del(jobKey(r.id));
+      for (const key of indexKeysOf(r)) multi.zrem(key, r.id);
+    }
+    await withRedis(() => multi.exec());
+  }
+
+  /** Every queued or running job of a type (used to guard deletes): exact, read from the status indexes. */
+  async active(type: JobType): Promise<JobRecord[]> {
+    return withRedis(async () => {
+      const pipe = this.redis.pipeline();
+      for (const status of ['queued', 'running'] as const) pipe.zrange(statusIndexKey(type, status), '0', '-1');
+      const ids = ((await pipe.exec()) ?? []).flatMap(([err, r]) => {
+        if (err) throw err;
+        return r as string[];
+      });
+      if (ids.length === 0) return [];
+      const raws = await this.redis.mget(ids.map(jobKey));
+      return raws
+        .map((raw) => (raw ? decodeRecord(raw) : null))
+        .filter((r): r is JobRecord => r !== null && r.type === type && !isTerminal(r.status));
+    });
+  }
+}
+
+function toEntries(flat: string[]): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: flat[i]!, score: Number(flat[i + 1]) });
+  return out;
 }

@@ -1,7 +1,7 @@
 /** `isengard jobs list|show|cancel|logs`. */
 import { downloadJobLogs, streamJobLogs, type RouterInputs } from '../client.js';
 import { intFlag } from '../args.js';
-import { EXIT } from '../cli-errors.js';
+import { EXIT, UsageError } from '../cli-errors.js';
 import { table } from '../output.js';
 import type { Command } from './command.js';
 import { describeJob } from './job-view.js';
@@ -80,4 +80,45 @@ const logs: Command = {
   },
 };
 
-export const jobCommands = [list, show, cancel, logs];
+/** `90d` or `90` → 90 days. */
+export function parseAgeDays(text: string): number {
+  const m = /^(\d{1,5})d?$/.exec(text.trim());
+  if (!m) throw new UsageError(`Option '--older-than' must be a number of days like 90d, not '${text}'`);
+  return Number(m[1]);
+}
+
+const prune: Command = {
+  path: 'jobs prune',
+  synopsis: '',
+  summary: 'Move finished jobs older than --older-than out of Redis into the archive on the volume',
+  details: ['Images, LoRAs and logs stay. Archived jobs are still shown by jobs show and the Jobs page.'],
+  options: ['older-than', 'type'],
+  minArgs: 0,
+  maxArgs: 0,
+  async run({ client, out, flags }) {
+    if (flags['older-than'] === undefined) throw new UsageError("Option '--older-than' is required, e.g. --older-than 90d");
+    const report = await client.jobs.prune.mutate({
+      older_than_days: parseAgeDays(flags['older-than']),
+      ...(flags.type !== undefined ? { type: flags.type as ListInput['type'] } : {}),
+    });
+    out.result(report, () => `Archived ${report.archived} finished job(s) created before ${report.cutoff} into ${report.archive_dir}`);
+    return EXIT.ok;
+  },
+};
+
+const repairIndex: Command = {
+  path: 'jobs repair-index',
+  synopsis: '',
+  summary: 'Rebuild the job indexes (per status, per character) from the job records',
+  minArgs: 0,
+  maxArgs: 0,
+  async run({ client, out }) {
+    const report = await client.jobs.repairIndex.mutate();
+    out.result(report, () =>
+      [`Checked ${report.checked} job(s); ${report.fixed} index entr${report.fixed === 1 ? 'y' : 'ies'} fixed`, ...report.unreadable.map((id) => `unreadable record: ${id}`)].join('\n'),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const jobCommands = [list, show, cancel, logs, prune, repairIndex];
