@@ -23,7 +23,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['src/server/**', 'src/worker/**', 'src/shared/**'],
+    files: ['src/server/**', 'src/worker/**', 'src/shared/**', 'src/supervisor/**'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-console': 'error' },
   },

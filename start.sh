@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Isengard: `./start.sh` runs the studio, `./start.sh test` checks everything.
-# Installs what a fresh machine lacks, starts Redis when none answers at REDIS_URL, builds, and
-# runs the API server and the worker(s) as child processes that stop with this script.
+# Installs what a fresh machine lacks, builds when a source is newer than dist/, and hands over to
+# the supervisor (src/supervisor/), which starts Redis when none answers at REDIS_URL, runs the API
+# and the worker(s), restarts what crashes, and stops everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -42,45 +43,26 @@ ensure_redis_binary() {
   command -v redis-server >/dev/null || apt_install redis-server
 }
 
-# host and port of REDIS_URL
-redis_host() { node -e 'const u=new URL(process.argv[1]);console.log(u.hostname||"127.0.0.1")' "$REDIS_URL"; }
-redis_port() { node -e 'const u=new URL(process.argv[1]);console.log(u.port||6379)' "$REDIS_URL"; }
+# host and port of REDIS_URL: redis[s]://[user[:password]@]host[:port][/db]
+redis_host() {
+  local rest=${REDIS_URL#*://}; rest=${rest##*@}; rest=${rest%%/*}
+  if [[ $rest == \[* ]]; then rest=${rest#[}; echo "${rest%%]*}"; else echo "${rest%%:*}"; fi
+}
+redis_port() {
+  local rest=${REDIS_URL#*://}; rest=${rest##*@}; rest=${rest%%/*}; rest=${rest##*]}
+  if [[ $rest == *:* ]]; then echo "${rest##*:}"; else echo 6379; fi
+}
 
+# PING → +PONG (or -NOAUTH: a Redis with a password still answers). The probe runs in a subshell,
+# so its redirections (and the descriptor it opens) end with it and never touch this script's stderr.
 redis_answers() {
-  local host=$1 port=$2 reply=""
-  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
-  printf 'PING\r\n' >&3
-  read -r -t 2 reply <&3 || true
-  exec 3>&- 3<&-
-  [[ "$reply" == +PONG* || "$reply" == -NOAUTH* ]]
-}
-
-APP_PIDS=()
-REDIS_PID=""
-cleanup() {
-  trap - INT TERM EXIT
-  if [ ${#APP_PIDS[@]} -gt 0 ]; then
-    say "stopping (${#APP_PIDS[@]} processes)"
-    kill -TERM "${APP_PIDS[@]}" 2>/dev/null || true
-    # The worker may use its grace period to finish a job, and it needs Redis for that.
-    for pid in "${APP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  fi
-  if [ -n "$REDIS_PID" ]; then kill -TERM "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
-}
-
-ensure_redis() {
-  local host port
-  host=$(redis_host); port=$(redis_port)
-  if redis_answers "$host" "$port"; then say "Redis answers at $host:$port"; return; fi
-  case "$host" in 127.*|localhost|::1) ;; *) die "Redis at $REDIS_URL does not answer (not starting one for a remote host)";; esac
-  ensure_redis_binary
-  mkdir -p "$VOLUME_ROOT/redis"
-  say "starting redis-server on port $port (AOF in $VOLUME_ROOT/redis)"
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$VOLUME_ROOT/redis" --appendonly yes --save "" --daemonize no \
-    --logfile "$VOLUME_ROOT/redis/redis.log" &
-  REDIS_PID=$!
-  for _ in $(seq 1 100); do redis_answers "$host" "$port" && return; sleep 0.1; done
-  die "redis-server did not start; see $VOLUME_ROOT/redis/redis.log"
+  local host=$1 port=$2
+  (
+    exec 3<>"/dev/tcp/$host/$port" || exit 1
+    printf 'PING\r\n' >&3
+    read -r -t 2 reply <&3 || exit 1
+    [[ "$reply" == +PONG* || "$reply" == -NOAUTH* ]]
+  ) 2>/dev/null
 }
 
 ensure_upscale_model() {
@@ -116,34 +98,50 @@ warn_exposed() {
   fi
 }
 
+# Anything that goes into dist/: sources, build configs, the dependency lock.
+BUILD_INPUTS=(src package.json package-lock.json tsconfig.json tsconfig.build.json vite.config.ts)
+BUILD_STAMP=dist/.build-stamp
+
+build_is_fresh() {
+  [ -f "$BUILD_STAMP" ] && [ -f dist/server/main.js ] && [ -f dist/worker/main.js ] && [ -f dist/supervisor/main.js ] \
+    && [ -f dist/client/index.html ] && [ -z "$(find "${BUILD_INPUTS[@]}" -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]
+}
+
+# One build at a time per checkout (tests may start several start.sh at once); the stamp is taken
+# before the build starts, so a file saved during the build makes the next start build again.
 build() {
-  say "building (server/worker JS + web app)"
-  npm run --silent build >&2
+  local force=${1:-}
+  mkdir -p .tmp
+  (
+    flock 9
+    if [ "$force" != "force" ] && build_is_fresh; then exit 0; fi
+    say "building (server/worker JS + web app)"
+    touch .tmp/build-stamp.next
+    npm run --silent build >&2 || exit 1
+    mv .tmp/build-stamp.next "$BUILD_STAMP"
+  ) 9>.tmp/build.lock
 }
 
 run() {
   ensure_node_modules
   mkdir -p "$VOLUME_ROOT"
-  trap cleanup INT TERM EXIT
-  ensure_redis
+  local host port redis_flag=()
+  host=$(redis_host); port=$(redis_port)
+  if redis_answers "$host" "$port"; then
+    say "Redis answers at $host:$port"
+  else
+    case "$host" in 127.*|localhost|::1) ;; *) die "Redis at $REDIS_URL does not answer (not starting one for a remote host)";; esac
+    ensure_redis_binary
+    redis_flag=(--redis)
+  fi
   if [ "$ISENGARD_MODE" = "production" ]; then
     [ "${IMAGE_BACKEND:-comfyui}" = "comfyui" ] && { ensure_upscale_model; check_comfyui; }
   fi
+  if build_is_fresh; then say "dist/ is up to date (./start.sh build rebuilds)"; else build; fi
   warn_exposed
-  build
-  local gpus=${ISENGARD_GPUS:-}
-  if [ -n "$gpus" ]; then
-    IFS=',' read -ra ids <<<"$gpus"
-    for id in "${ids[@]}"; do CUDA_VISIBLE_DEVICES=$id node dist/worker/main.js & APP_PIDS+=("$!"); done
-  else
-    node dist/worker/main.js & APP_PIDS+=("$!")
-  fi
-  node dist/server/main.js & APP_PIDS+=("$!")
-  say "Isengard ($ISENGARD_MODE) at http://$HOST:$PORT  — Ctrl-C stops everything"
-  # Any process dying takes the rest down: a half-running studio helps nobody.
-  wait -n "${APP_PIDS[@]}" ${REDIS_PID:+"$REDIS_PID"} || true
-  say "a process exited; stopping the rest"
-  cleanup
+  # The supervisor starts Redis (when none answered), the workers and the API, restarts what
+  # crashes, and on Ctrl-C/SIGTERM stops workers first and Redis last.
+  exec node dist/supervisor/main.js "${redis_flag[@]}"
 }
 
 test_all() {
@@ -159,7 +157,7 @@ test_all() {
   }
   step "typecheck" npm run --silent typecheck
   step "lint" npm run --silent lint
-  step "build" npm run --silent build
+  step "build" build force
   say "tests"
   rm -f .tmp/vitest.json
   SMOKE_TEST_ENABLED=1 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || true
@@ -176,7 +174,7 @@ test_all() {
 case "${1:-}" in
   ""|run) run ;;
   test) test_all ;;
-  build) ensure_node_modules; build ;;
+  build) ensure_node_modules; build force ;;
   models) ensure_upscale_model ;;
   *) echo "usage: ./start.sh [test]" >&2; exit 2 ;;
 esac

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type { JobRecord } from '../../src/shared/jobs.js';
 import { REPO, startStack, type Stack } from '../helpers/stack.js';
 import { characterWithImages, readLogLines } from '../helpers/fixtures.js';
@@ -20,6 +21,8 @@ beforeAll(async () => {
       TRAINING_BACKEND: 'ai-toolkit',
       AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
       AI_TOOLKIT_PYTHON: 'python3',
+      // A local folder, as on a pod with the model downloaded (the hub id needs HF_TOKEN).
+      FLUX_MODEL: '/models/FLUX.1-dev',
       FAKE_AI_TOOLKIT_STEP_MS: '5',
     },
   });
@@ -66,7 +69,7 @@ describe('ai-toolkit backend through the real worker', () => {
     expect(done.outputs.some((o) => o.kind === 'sample')).toBe(true);
 
     const yaml = fs.readFileSync(path.join(stack.volume, 'training', job.id, 'config.yaml'), 'utf8');
-    const parsed = JSON.parse(yaml.replace(/^#.*\n/, '')) as { config: { process: Record<string, any>[] } };
+    const parsed = parseYaml(yaml) as { config: { process: Record<string, any>[] } };
     const proc = parsed.config.process[0]!;
     expect(proc.network).toMatchObject({ type: 'lora', linear: 32, linear_alpha: 32 });
     expect(proc.train).toMatchObject({ steps: 200, lr: 0.0002, batch_size: 2, optimizer: 'adamw', lr_scheduler: 'linear', dtype: 'fp16' });
@@ -93,7 +96,23 @@ describe('ai-toolkit backend through the real worker', () => {
     const done = await stack.waitFor(job.id, undefined, 30_000);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/OutOfMemoryError|Traceback/);
+    await expect.poll(async () => (await readLogLines(stack.url, job.id)).at(-1)?.event).toBe('job.failed');
     expect((await readLogLines(stack.url, job.id)).at(-1)).toMatchObject({ event: 'job.failed', level: 'ERROR' });
+  });
+
+  it('the gated FLUX.1-dev hub id without HF_TOKEN fails the job with the hub’s reason in record and log', async () => {
+    for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    await stack.spawnWorker({ FLUX_MODEL: 'black-forest-labs/FLUX.1-dev', HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '' });
+    const { body: job } = await stack.call<JobRecord>('training.start', { character_id: characterId, config: { steps: 100 } });
+    const done = await stack.waitFor(job.id, undefined, 30_000);
+    expect(done.status).toBe('failed');
+    expect(done.error).toContain('Access to model black-forest-labs/FLUX.1-dev is restricted');
+    // The record can turn failed a moment before the worker's job.failed line is appended.
+    await expect.poll(async () => (await readLogLines(stack.url, job.id)).at(-1)?.event).toBe('job.failed');
+    const failed = (await readLogLines(stack.url, job.id)).at(-1);
+    expect(failed).toMatchObject({ event: 'job.failed', level: 'ERROR' });
+    expect(JSON.stringify(failed)).toContain('not a valid model identifier');
   });
 
   it('cancel mid-training leaves no trainer process alive', async () => {

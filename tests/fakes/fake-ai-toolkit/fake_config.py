@@ -37,6 +37,8 @@ KEYS = {
     "sample": {"sampler", "sample_every", "sample_start_step", "width", "height", "prompts", "samples", "neg",
                "seed", "walk_seed", "guidance_scale", "sample_steps", "network_multiplier", "guidance_rescale",
                "format", "fps", "num_frames"},
+    # toolkit/config_modules.EMAConfig
+    "ema": {"use_ema", "ema_decay", "use_feedback", "param_multiplier"},
     "logging": {"log_every", "verbose", "use_wandb", "use_ui_logger", "project_name", "run_name"},
 }
 # get_torch_dtype: anything else is passed through as a string and breaks torch later.
@@ -52,8 +54,31 @@ class ConfigError(ValueError):
     pass
 
 
+def _yaml_loader():
+    """ai-toolkit's toolkit/config.fixed_loader: SafeLoader plus a float resolver for `1e-4`."""
+    try:
+        import yaml
+    except ImportError as e:  # ai-toolkit itself needs (o)yaml; so does this fake
+        raise ConfigError("fake ai-toolkit needs PyYAML (pip install pyyaml / apt-get install python3-yaml)") from e
+
+    class FixedLoader(yaml.SafeLoader):
+        pass
+
+    FixedLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""", re.X),
+        list("-+0123456789."))
+    return yaml, FixedLoader
+
+
 def load_config(path, name=None):
-    """Mirror of toolkit/config.get_config for the JSON flavour of YAML Isengard writes."""
+    """Mirror of toolkit/config.get_config: ${VAR} substitution, then JSON or YAML, then [name]."""
     if not os.path.exists(path):
         raise ConfigError(f"Could not find config file {path}")
     with open(path, "r", encoding="utf-8") as f:
@@ -66,15 +91,17 @@ def load_config(path, name=None):
         return value
 
     content = re.sub(r"\$\{([^}]+)\}", env, content)
-    if not path.endswith((".json", ".jsonc", ".yaml", ".yml")):
+    if path.endswith((".json", ".jsonc")):
+        config = json.loads(content, object_pairs_hook=OrderedDict)
+    elif path.endswith((".yaml", ".yml")):
+        yaml, loader = _yaml_loader()
+        try:
+            config = yaml.load(content, Loader=loader)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file is not valid YAML: {e}") from e
+    else:
         raise ConfigError(f"Config file {path} must be a json or yaml file")
-    # Without PyYAML, only the JSON subset of YAML is readable; whole-line comments are dropped.
-    body = "\n".join(line for line in content.splitlines() if not line.lstrip().startswith("#"))
-    try:
-        config = json.loads(body, object_pairs_hook=OrderedDict)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"fake ai-toolkit reads JSON-style YAML only: {e}") from e
-    if "job" not in config:
+    if not isinstance(config, dict) or "job" not in config:
         raise ConfigError("config file must have a job key")
     if "config" not in config:
         raise ConfigError("config file must have a config section")
@@ -181,6 +208,15 @@ def validate(config):
     for flag in ("train_unet", "train_text_encoder", "gradient_checkpointing", "disable_sampling"):
         if flag in train:
             _typed(train[flag], (bool,), f"{tw}.{flag}")
+    if "lr_scheduler_params" in train and not isinstance(train["lr_scheduler_params"], dict):
+        raise ConfigError(f'"{tw}.lr_scheduler_params" must be a mapping')
+    if "ema_config" in train:
+        ema = train["ema_config"]
+        _keys("ema", ema, f"{tw}.ema_config")
+        _typed(ema.get("use_ema", False), (bool,), f"{tw}.ema_config.use_ema")
+        decay = _typed(ema.get("ema_decay", 0.999), (int, float), f"{tw}.ema_config.ema_decay", 0)
+        if decay >= 1:
+            raise ConfigError(f'"{tw}.ema_config.ema_decay" must be below 1, got {decay!r}')
 
     model = _need(proc, "model", w)
     _keys("model", model, f"{w}.model")

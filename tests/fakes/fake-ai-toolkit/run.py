@@ -1,7 +1,10 @@
 """Fake ostris/ai-toolkit `run.py` for tests: same CLI, same config checks (stricter), same output.
 
 It prints what BaseSDTrainProcess prints (job banner on stdout, a tqdm bar redrawn with '\\r' on
-stderr, "Saving at step N"), writes `<training_folder>/<name>/<name>_000000250.safetensors`
+stderr, "Saving at step N"), with the learning rate the configured optimizer and scheduler would
+really use (fake_schedule.py) in the bar's `lr:` postfix. Sample generation during training draws
+a nested "Generating Images" bar at tqdm position 1, with the `\\n` … `ESC[A` cursor moves tqdm
+writes. A gated hub model id (FLUX.1-dev) without HF_TOKEN fails as diffusers does. It writes `<training_folder>/<name>/<name>_000000250.safetensors`
 checkpoints (rotating old ones out like max_step_saves_to_keep), `samples/<ms>__000000250_0.jpg`
 samples for every prompt (baseline at step 0, every sample_every, final; seed walks per prompt) and
 the final `<name>.safetensors`.
@@ -22,6 +25,7 @@ Python stdlib only.
 import argparse
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,9 +35,13 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_config import ConfigError, count_images, load_config, validate  # noqa: E402
+from fake_schedule import ScheduleError, optimizer_lr, scheduler_factor, shown_lr  # noqa: E402
 from fake_media import read_safetensors_metadata, sample_jpeg, write_safetensors  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Hub repos that need an accepted licence and a token (huggingface_hub raises GatedRepoError).
+GATED_REPOS = {"black-forest-labs/FLUX.1-dev"}
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 BAR = " " + "".join(map(chr, range(0x258F, 0x2587, -1)))  # tqdm's UTF charset: ' ▏▎▍▌▋▊▉█'
 
 
@@ -70,15 +78,22 @@ def tqdm_line(desc, n, total, elapsed, postfix="", initial=0):
     return f"\r{prefix}{frac * 100:3.0f}%|{bar}| {n}/{total} [{fmt_interval(elapsed)}<{remaining}, {rate_fmt}{post}]"
 
 
-def side_bar(desc, total, step_s):
-    """Short bars ai-toolkit also draws (latent caching, sample generation); not training progress."""
+def side_bar(desc, total, step_s, position=0):
+    """Short bars ai-toolkit also draws (latent caching, sample generation); not training progress.
+
+    At position > 0 (a bar opened while the training bar exists) tqdm moves the cursor down with
+    newlines, redraws, and moves back up with ESC[A; with leave=False it blanks the line on close."""
+    down, up = "\n" * position, "\x1b[A" * position
     start = time.time()
     for n in range(total + 1):
-        err(tqdm_line(desc, n, total, time.time() - start + n * step_s))
-    err("\n")
+        err(down + tqdm_line(desc, n, total, time.time() - start + n * step_s) + up)
+    if position:
+        err(down + "\r" + " " * 80 + "\r" + up)
+    else:
+        err("\n")
 
 
-def fail(message, exc="ValueError"):
+def fail(message, exc="ValueError", cause=None):
     out(f"Error running job: {message}")
     out("")
     out("========================================")
@@ -86,6 +101,8 @@ def fail(message, exc="ValueError"):
     out(" - 0 completed jobs")
     out(" - 1 failure")
     out("========================================")
+    if cause:
+        err(cause + "\nDuring handling of the above exception, another exception occurred:\n\n")
     err("Traceback (most recent call last):\n"
         f'  File "{os.path.join(HERE, "run.py")}", line 120, in <module>\n    main()\n'
         f'  File "{os.path.join(HERE, "run.py")}", line 108, in main\n    raise e\n'
@@ -97,14 +114,15 @@ def fail(message, exc="ValueError"):
     sys.exit(1)
 
 
-def write_samples(root, proc, step):
+def write_samples(root, proc, step, nested):
     if proc["train"].get("disable_sampling"):
         return
     sample = proc["sample"]
     folder = os.path.join(root, "samples")
     os.makedirs(folder, exist_ok=True)
     prompts = sample["prompts"]
-    side_bar("Generating Samples", len(prompts), 0.01)
+    # toolkit/stable_diffusion_model.py: tqdm(..., desc="Generating Images", leave=False)
+    side_bar("Generating Images", len(prompts), 0.01, 1 if nested else 0)
     gen_time = int(time.time() * 1000)
     width = len(str(len(prompts)))
     seed = sample.get("seed", 0)
@@ -161,6 +179,31 @@ def starting_step(root, name, proc):
     return 0
 
 
+def load_model(model):
+    """FluxTransformer2DModel.from_pretrained(name_or_path, subfolder="transformer") for a hub id."""
+    path = model["name_or_path"]
+    if os.path.exists(path) or not HUB_ID_RE.match(path):
+        return  # a local folder (the fake has no weights to read)
+    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if path in GATED_REPOS and not token:
+        url = f"https://huggingface.co/{path}/resolve/main/transformer/config.json"
+        cause = ("Traceback (most recent call last):\n"
+                 '  File "/ai-toolkit/venv/lib/python3.10/site-packages/huggingface_hub/utils/_http.py", line 409, '
+                 "in hf_raise_for_status\n    response.raise_for_status()\n"
+                 f"requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: {url}\n\n"
+                 "The above exception was the direct cause of the following exception:\n\n"
+                 "Traceback (most recent call last):\n"
+                 '  File "/ai-toolkit/venv/lib/python3.10/site-packages/diffusers/configuration_utils.py", line 379, '
+                 "in load_config\n    config_file = hf_hub_download(\n"
+                 "huggingface_hub.errors.GatedRepoError: 401 Client Error. (Request ID: Root=1-fake)\n\n"
+                 f"Cannot access gated repo for url {url}.\n"
+                 f"Access to model {path} is restricted. You must have access to it and be authenticated to "
+                 "access it. Please log in.\n")
+        fail(f"{path} is not a local folder and is not a valid model identifier listed on "
+             "'https://huggingface.co/models'\nIf this is a private repository, make sure to pass a token "
+             "having permission to this repo with `token` or log in with `hf auth login`.", "OSError", cause)
+
+
 def train(proc, name):
     step_s = float(os.environ.get("FAKE_AI_TOOLKIT_STEP_MS", "20")) / 1000
     fail_at = int(os.environ.get("FAKE_AI_TOOLKIT_FAIL_AT_STEP", "0") or 0)
@@ -172,6 +215,7 @@ def train(proc, name):
     images = count_images(folder)
     out("Loading Flux model")
     out("Loading transformer")
+    load_model(proc["model"])
     out("Quantizing transformer")
     out("Loading T5")
     out("Loading CLIP")
@@ -187,12 +231,23 @@ def train(proc, name):
     if os.environ.get("FAKE_AI_TOOLKIT_CHILD") == "1":
         child = subprocess.Popen(["sleep", "600"])
         out(f"dataloader worker pid {child.pid}")
+    if t.get("ema_config", {}).get("use_ema"):
+        out("Using EMA")  # TrainConfig prints it when ema_config.use_ema is set
+    optimizer = t.get("optimizer", "adamw")
+    if optimizer.lower().startswith("prodigy"):
+        out("Using Prodigy optimizer")
+        out(f"Using lr {optimizer_lr(optimizer, float(t['lr']))}")
+    base_lr = optimizer_lr(optimizer, float(t["lr"]))
+    try:
+        _, factor = scheduler_factor(t.get("lr_scheduler", "constant"), t.get("lr_scheduler_params"), steps)
+    except ScheduleError as e:
+        fail(str(e), e.exc)
     first = starting_step(root, name, proc)
     if proc["train"].get("disable_sampling"):
         out("Skipping first sample due to config setting")
     elif first <= 1:
         out("Generating baseline samples before training")
-        write_samples(root, proc, first)
+        write_samples(root, proc, first, False)
     start = time.time()
     err(tqdm_line(name, first, steps, 0, initial=first))
     loss = 0.6
@@ -203,16 +258,16 @@ def train(proc, name):
             fail("CUDA out of memory. Tried to allocate 72.00 MiB. GPU 0 has a total capacity of 23.55 GiB "
                  "of which 41.06 MiB is free.", "torch.OutOfMemoryError")
         loss = 0.08 + 0.5 * 2.718281828 ** (-3 * step / steps)
-        lr = float(t["lr"]) * (0.5 if t.get("lr_scheduler") != "constant" and step > steps / 2 else 1)
+        lr = shown_lr(optimizer, base_lr * factor(step), step)
         err(tqdm_line(name, step, steps, time.time() - start, f"lr: {lr:.1e} loss: {loss:.3e}", initial=first))
         if step < steps and step % save_every == 0:
             out(f"\nSaving at step {step}")
             save(root, name, proc, step)
         if step < steps and step % sample_every == 0:
-            write_samples(root, proc, step)
+            write_samples(root, proc, step, True)
     err("\n")
     save(root, name, proc, None)
-    write_samples(root, proc, steps)
+    write_samples(root, proc, steps, False)
     out("")
 
 

@@ -20,11 +20,16 @@ import {
 
 const TRIGGER = 'zxq_person';
 
-async function setup(env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}, opts: AiToolkitBackendOptions = {}) {
+async function setup(
+  env: NodeJS.ProcessEnv,
+  overrides: Record<string, unknown> = {},
+  opts: AiToolkitBackendOptions = {},
+  configEnv: NodeJS.ProcessEnv = {},
+) {
   const root = tmpDir();
   const workDir = path.join(root, 'training', 'training-0123456789ab');
   const datasetDir = await makeDataset(path.join(workDir, 'dataset'), TRIGGER);
-  const backend = createAiToolkitBackend(fakeToolkitConfig(root), { pollMs: 50, killGraceMs: 400, ...opts, env });
+  const backend = createAiToolkitBackend(fakeToolkitConfig(root, configEnv), { pollMs: 50, killGraceMs: 400, ...opts, env });
   const job = makeJob(root);
   const input: TrainingInput = {
     config: effectiveConfig({ steps: 100, resolution: 512, ...overrides }),
@@ -50,7 +55,7 @@ describe('ai-toolkit backend against the fake run.py', () => {
     const loraPath = path.join(workDir, TRIGGER, `${TRIGGER}.safetensors`);
     expect(result).toEqual({ loraPath, steps: 100 });
     const yaml = fs.readFileSync(path.join(workDir, 'config.yaml'), 'utf8');
-    expect(yaml).toContain('"lr_scheduler": "cosine"');
+    expect(yaml).toMatch(/^ +lr_scheduler: cosine$/m);
 
     const last = job.progress.at(-1)!;
     expect(last).toMatchObject({ progress: 1, current_step: 100, total_steps: 100 });
@@ -93,6 +98,25 @@ describe('ai-toolkit backend against the fake run.py', () => {
     expect(bars.map((r) => r.fields?.step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     expect(bars.at(-1)?.fields?.loss).toMatch(/^\d\.\d{3}e[-+]\d\d$/);
     expect(log.find((r) => r.event === 'trainer.exit')?.fields).toMatchObject({ code: 0 });
+    // The nested "Generating Images" bar redraws end in ESC[A: none reaches the log, and each
+    // sampling round (baseline, 25, 50, 75, final) leaves one clean final-state line.
+    expect(log.filter((r) => JSON.stringify(r).includes('\\u001b'))).toEqual([]);
+    const sampling = outputs.filter((r) => r.msg.startsWith('Generating Images:'));
+    expect(sampling.map((r) => r.msg.replace(/\s*\[.*$/, ''))).toEqual(Array(5).fill('Generating Images: 100%|██████████| 2/2'));
+  });
+
+  it('fails as ai-toolkit does on the gated FLUX.1-dev hub id without HF_TOKEN, and trains with one', async () => {
+    const gated = { FLUX_MODEL: 'black-forest-labs/FLUX.1-dev' };
+    const { backend, job, input } = await setup({ FAKE_AI_TOOLKIT_STEP_MS: '1', HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '' }, {}, {}, gated);
+    const err = await backend.train(input, job.ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonRetryableError);
+    const message = (err as Error).message;
+    expect(message).toContain('Access to model black-forest-labs/FLUX.1-dev is restricted');
+    expect(message).toContain('OSError: black-forest-labs/FLUX.1-dev is not a local folder and is not a valid model identifier');
+    expect(job.outputs).toEqual([]);
+
+    const withToken = await setup({ FAKE_AI_TOOLKIT_STEP_MS: '1', HF_TOKEN: 'hf_test_token' }, {}, {}, gated);
+    await expect(withToken.backend.train(withToken.input, withToken.job.ctx)).resolves.toMatchObject({ steps: 100 });
   });
 
   it('fails with the trainer’s last stderr lines, keeping outputs made before the crash', async () => {

@@ -13,18 +13,33 @@ const alive = (pid: number) => {
   }
 };
 
-function sleeper(configPath: string) {
-  // Detached like the real trainer, with the config path on its command line.
-  const child = spawn('python3', ['-c', 'import time; time.sleep(30)', configPath], { detached: true, stdio: 'ignore' });
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Detached like the real trainer, with the config path on its command line. `python3` may be a shim
+ * (pyenv) whose command line changes as it execs the real interpreter, so the sleeper is this very
+ * node binary (an absolute path, no shim), and the test waits until the kernel shows the config path.
+ */
+async function sleeper(configPath: string) {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', configPath], { detached: true, stdio: 'ignore' });
   child.unref();
-  return child.pid!;
+  const pid = child.pid!;
+  for (let i = 0; i < 250 && !cmdline(pid).includes(configPath); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(cmdline(pid)).toContain(configPath);
+  return pid;
 }
 
 describe('stale trainer clean-up', () => {
   it('kills the process group a lost worker left running for this config', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stale-'));
     const config = path.join(dir, 'config.yaml');
-    const pid = sleeper(config);
+    const pid = await sleeper(config);
     recordTrainerPid(dir, pid);
     expect(alive(pid)).toBe(true);
     expect(killStaleTrainer(dir, config)).toBe(pid);
@@ -33,9 +48,9 @@ describe('stale trainer clean-up', () => {
     expect(fs.existsSync(pidFile(dir))).toBe(false);
   });
 
-  it('leaves a process alone whose command line is not this trainer (recycled pid)', () => {
+  it('leaves a process alone whose command line is not this trainer (recycled pid)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    const other = sleeper(path.join(dir, 'other.yaml'));
+    const other = await sleeper(path.join(dir, 'other.yaml'));
     recordTrainerPid(dir, other);
     expect(killStaleTrainer(dir, path.join(dir, 'config.yaml'))).toBeNull();
     expect(alive(other)).toBe(true);

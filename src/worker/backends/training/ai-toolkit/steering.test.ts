@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type { TrainingInput } from '../../types.js';
 import { createAiToolkitBackend } from './index.js';
 import { effectiveConfig, fakeToolkitConfig, makeDataset, makeJob, removeTmpDirs, tmpDir } from '../../../../../tests/fakes/fake-ai-toolkit/harness.js';
@@ -37,7 +38,7 @@ describe('ai-toolkit backend: what users steer', () => {
     await backend.train(input, job.ctx);
     const samples = job.outputs.filter((o) => o.kind === 'sample').map((o) => o.name).sort();
     expect(samples).toEqual([0, 40, 80, 100].flatMap((s) => [0, 1, 2].map((i) => `sample_${pad(s)}_${i}.jpg`)));
-    const doc = JSON.parse(fs.readFileSync(path.join(workDir, 'config.yaml'), 'utf8').replace(/^#.*\n/, '')) as { config: { process: { sample: Record<string, unknown> }[] } };
+    const doc = parseYaml(fs.readFileSync(path.join(workDir, 'config.yaml'), 'utf8')) as { config: { process: { sample: Record<string, unknown> }[] } };
     expect(doc.config.process[0]!.sample).toMatchObject({ prompts, sample_every: 40, seed: 42, walk_seed: true });
   });
 
@@ -85,8 +86,8 @@ describe('ai-toolkit backend: what users steer', () => {
     expect(result.steps).toBe(120);
     expect(job.progress[0]?.current_step).toBe(0);
     expect(job.progress.at(-1)).toMatchObject({ current_step: 120, total_steps: 120 });
-    const doc = fs.readFileSync(path.join(workDir, 'config.yaml'), 'utf8');
-    expect(doc).toContain(`"pretrained_lora_path": "${done.loraPath}"`);
+    const doc = parseYaml(fs.readFileSync(path.join(workDir, 'config.yaml'), 'utf8')) as { config: { process: { network: Record<string, unknown> }[] } };
+    expect(doc.config.process[0]!.network.pretrained_lora_path).toBe(done.loraPath);
     expect(job.readLog().map((r) => r.msg)).toContain(`Using pretrained lora path from config: ${done.loraPath}`);
   });
 });

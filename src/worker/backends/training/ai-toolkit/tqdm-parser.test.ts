@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, parseClock, parseTqdmLine } from './tqdm-parser.js';
+import { LineSplitter, parseClock, parseTqdmLine, stripAnsi } from './tqdm-parser.js';
 
 function split(chunks: (string | Buffer)[]): string[] {
   const lines: string[] = [];
@@ -119,5 +119,37 @@ describe('parseTqdmLine', () => {
     const parsed = split([stream.slice(0, 50), stream.slice(50, 161), stream.slice(161)]).map(parseTqdmLine);
     expect(parsed.map((p) => p?.step)).toEqual([0, 1, 2, 3]);
     expect(parsed.map((p) => p?.loss)).toEqual([null, 0.5, 0.4, 0.3]);
+  });
+});
+
+describe('nested bars (tqdm position > 0) and terminal escapes', () => {
+  // What tqdm writes for a bar at position 1 (ai-toolkit's "Generating Images" under the paused
+  // training bar): moveto(1) = '\n', '\r' + meter, moveto(-1) = ESC[A; close(leave=False) blanks it.
+  const nested = [
+    '\n\rGenerating Images:   0%|          | 0/2 [00:00<?, ?it/s]\x1b[A',
+    '\n\rGenerating Images:  50%|█████     | 1/2 [00:01<00:01,  1.02s/it]\x1b[A',
+    '\n\rGenerating Images: 100%|██████████| 2/2 [00:02<00:00,  1.01s/it]\x1b[A',
+    '\n\r                                                                  \r\x1b[A',
+  ].join('');
+
+  it('strips CSI, OSC and two-byte escapes, and leaves other text alone', () => {
+    expect(stripAnsi('bar]\x1b[A')).toBe('bar]');
+    expect(stripAnsi('\x1b[31mred\x1b[0m \x1b[2K\x1b[1;32mok\x1b[m')).toBe('red ok');
+    expect(stripAnsi('\x1b]0;title\x07text\x1b]8;;http://x\x1b\\link')).toBe('textlink');
+    expect(stripAnsi('\x1b7saved\x1b8\x9bKcut')).toBe('savedcut');
+    const plain = 'bob:  33%|███▎      | 1/3 [00:01<00:02,  1.00it/s]';
+    expect(stripAnsi(plain)).toBe(plain);
+  });
+
+  it('yields clean lines that parse as the side bar they are, with no ESC left', () => {
+    const lines = split([nested.slice(0, 37), nested.slice(37, 120), nested.slice(120)]);
+    expect(lines.join('')).not.toContain('\x1b');
+    const bars = lines.map(parseTqdmLine);
+    expect(bars.slice(0, 3).map((p) => [p?.desc, p?.step, p?.total])).toEqual([
+      ['Generating Images', 0, 2],
+      ['Generating Images', 1, 2],
+      ['Generating Images', 2, 2],
+    ]);
+    expect(lines.slice(3).every((l) => l.trim() === '')).toBe(true);
   });
 });

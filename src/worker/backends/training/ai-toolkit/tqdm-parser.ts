@@ -3,6 +3,9 @@
  * tqdm progress lines such as
  *   `my_lora:  45%|████▌     | 450/1000 [05:12<06:21,  1.44it/s, lr: 1.0e-04 loss: 3.912e-01]`
  * tqdm redraws with `\r` and only ends the bar with `\n` on close, so both count as line breaks.
+ * A bar drawn while another is open (ai-toolkit's "Generating Images" during sampling, diffusers'
+ * step bar under it) sits at a tqdm `position` > 0: tqdm moves down with `\n` and back up with
+ * `ESC[A` after every redraw, so those lines end in terminal escapes that are stripped here.
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -28,11 +31,24 @@ export interface TqdmProgress {
 /** A line longer than this without a break is emitted anyway, so a runaway writer cannot grow memory. */
 const MAX_LINE = 64 * 1024;
 const BREAK_RE = /[\r\n]/g;
+/**
+ * ANSI escapes: CSI (`ESC[` params, intermediates, final byte, e.g. tqdm's `ESC[A`), OSC (`ESC]`
+ * … BEL or ST), the 8-bit CSI byte, and two-byte ESC sequences (`ESC7`, `ESCM`, …).
+ */
+// eslint-disable-next-line no-control-regex -- matching terminal escapes means matching control characters
+const ANSI_RE = /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]/g;
+
+/** Removes terminal escape sequences; a line without ESC (almost all of them) is returned as is. */
+export function stripAnsi(line: string): string {
+  if (line.indexOf('\x1b') === -1 && line.indexOf('\x9b') === -1) return line;
+  return line.replace(ANSI_RE, '');
+}
 
 /**
  * Splits a byte stream on `\r`, `\n` and `\r\n`. Chunks may end anywhere, including inside a
  * multi-byte UTF-8 character or between the `\r` and `\n` of a CRLF. Empty lines are dropped:
  * tqdm starts every redraw with `\r`, which would otherwise yield an empty line per refresh.
+ * Lines come out without terminal escapes (stripAnsi), so parsers, logs and error tails see text.
  */
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
@@ -66,7 +82,8 @@ export class LineSplitter {
     this.emit(rest);
   }
 
-  private emit(line: string): void {
+  private emit(raw: string): void {
+    const line = stripAnsi(raw);
     if (line.length > 0) this.onLine(line);
   }
 }

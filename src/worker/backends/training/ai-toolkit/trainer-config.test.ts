@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,14 +167,26 @@ describe('renderTrainerYaml', () => {
     expect(() => renderTrainerYaml(cfg.doc)).toThrow(NonRetryableError);
   });
 
-  const hasPyYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(!hasPyYaml)('loads identically with PyYAML SafeLoader, as ai-toolkit reads it', () => {
+  /** Loads files the way ai-toolkit's toolkit/config.get_config does (the fake mirrors its fixed_loader). */
+  const loadLikeAiToolkit = (files: string[]): unknown[] => {
+    const script = 'import sys, json; from fake_config import load_config\nprint(json.dumps([load_config(f) for f in sys.argv[1:]]))';
+    return JSON.parse(execFileSync('python3', ['-B', '-c', script, ...files], { cwd: FAKE_AI_TOOLKIT_DIR }).toString()) as unknown[];
+  };
+
+  it('loads back identically with ai-toolkit’s YAML 1.1 loader, YAML-1.1 booleans and exponents included', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aitk-yaml-'));
-    const file = path.join(dir, 'config.yaml');
-    const cfg = build({ learning_rate: 0.000001, scheduler: 'linear' });
-    fs.writeFileSync(file, renderTrainerYaml(cfg.doc));
-    const out = execFileSync('python3', ['-c', 'import sys,yaml,json; print(json.dumps(yaml.load(open(sys.argv[1]), Loader=yaml.SafeLoader)))', file]);
-    expect(JSON.parse(out.toString())).toEqual(cfg.doc);
+    const docs = ['no', 'yes', 'on', 'off', 'null_person', 'y1'].map((trigger) => {
+      const cfg = buildTrainerConfig({ ...base, character: { trigger_word: trigger }, config: effectiveConfig({ learning_rate: 0.000001, scheduler: 'linear' }) });
+      // get_config replaces `[name]` (meta.name) with config.name, as the real one does.
+      return JSON.parse(JSON.stringify(cfg.doc).replaceAll('[name]', cfg.name)) as Record<string, unknown>;
+    });
+    const files = docs.map((doc, i) => {
+      const file = path.join(dir, `config_${i}.yaml`);
+      fs.writeFileSync(file, renderTrainerYaml(doc));
+      return file;
+    });
+    expect(fs.readFileSync(files[0]!, 'utf8')).toMatch(/^ {2}name: "no"$/m);
+    expect(loadLikeAiToolkit(files)).toEqual(docs);
   });
 
   it('passes the fake trainer’s strict ai-toolkit key check for every enum value', () => {

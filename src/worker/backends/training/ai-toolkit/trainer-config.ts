@@ -8,6 +8,7 @@
  * (adamw8bit | adamw | prodigy), so every manifest enum value passes through unchanged.
  */
 import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { aiToolkitTraining } from '../../../../shared/manifests.js';
 import { checkParam } from '../../../../shared/param-check.js';
 import type { ParameterSchema } from '../../../../shared/capabilities.js';
@@ -177,16 +178,16 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
 }
 
 /**
- * The file is JSON, which is YAML too: ai-toolkit loads `.yaml` with PyYAML's SafeLoader, which
- * reads JSON flow syntax unchanged, and JSON needs no hand-rolled YAML subset parser in the fake
- * trainer (its Python has no PyYAML), so the fake and the real trainer read the same bytes the same
- * way. JSON.stringify never puts a raw newline inside a string, so the leading `#` lines can only be
- * comments. ai-toolkit substitutes `${VAR}` in the raw text before parsing; such a value is refused.
+ * The config as YAML, written by the `yaml` package. ai-toolkit loads it with PyYAML (oyaml), a
+ * YAML 1.1 reader, so the document is written in YAML 1.1: strings such as `no`, `on` or `yes`
+ * (valid trigger words) are quoted and stay strings instead of turning into booleans. Lines are not
+ * folded, so a long sample prompt stays one line. ai-toolkit substitutes `${VAR}` in the raw text
+ * before parsing; such a value is refused.
  */
 export function renderTrainerYaml(doc: Record<string, unknown>): string {
-  const json = JSON.stringify(doc, null, 2);
-  if (json.includes('${')) throw new NonRetryableError("Training config contains '${', which ai-toolkit would expand as an environment variable");
-  return `# ai-toolkit config written by Isengard (JSON-style YAML)\n${json}\n`;
+  const text = stringifyYaml(doc, { version: '1.1', lineWidth: 0 });
+  if (text.includes('${')) throw new NonRetryableError("Training config contains '${', which ai-toolkit would expand as an environment variable");
+  return `# ai-toolkit config written by Isengard\n${text}`;
 }
 
 /** Reads a dotted path (`datasets.0.resolution.0`) out of a plain object, for logs and tests. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { buildTrainerConfig, renderTrainerYaml } from './trainer-config.js';
 import { LineTail, startTrainer, type TrainerStream } from './trainer-process.js';
 import { parseTqdmLine } from './tqdm-parser.js';
@@ -78,11 +79,11 @@ describe('trainer process against the fake run.py', () => {
 
   it('the fake refuses a key ai-toolkit does not know, loudly', async () => {
     const { configPath } = await setup();
-    const doc = JSON.parse(fs.readFileSync(configPath, 'utf8').replace(/^#.*\n/, '')) as {
+    const doc = parseYaml(fs.readFileSync(configPath, 'utf8')) as {
       config: { process: { train: Record<string, unknown> }[] };
     };
     doc.config.process[0]!.train.learning_rate = 0.0001;
-    fs.writeFileSync(configPath, JSON.stringify(doc));
+    fs.writeFileSync(configPath, stringifyYaml(doc));
     const exit = await run(configPath, {}).proc.wait();
     expect(exit.code).toBe(1);
     expect(exit.stderrTail.join('\n')).toContain('Unknown key "config.process[0].train.learning_rate"');
