@@ -7,10 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { JOB_TYPES, type JobType } from '../shared/jobs.js';
 import type { Config } from '../shared/node/config.js';
-import { createQueue } from '../shared/node/queues.js';
-import { createRedis, createSubscriber } from '../shared/node/redis.js';
+import { createInfrastructure } from '../shared/node/infrastructure.js';
 import { createServices, type Services } from './services/index.js';
 import { createAppRouter, type AppRouter } from './routers/index.js';
 import { createRequestHandler, isStreaming } from './http/app.js';
@@ -35,18 +33,9 @@ export interface ApiServer {
 }
 
 export function createApiServer(config: Config, logger: Logger, opts: { clientDir?: string } = {}): ApiServer {
-  const redis = createRedis(config.REDIS_URL);
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const subscriber = createSubscriber(config.REDIS_URL);
-  subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
-  const queues = Object.fromEntries(
-    JOB_TYPES.map((t) => {
-      const q = createQueue(t, config.REDIS_URL, { isWorker: false });
-      q.on('error', (err) => logger.warn({ err: err.message, queue: t }, 'queue connection error'));
-      return [t, q];
-    }),
-  ) as Record<JobType, ReturnType<typeof createQueue>>;
-  const services = createServices({ config, version: readVersion(), redis, subscriber, queues, logger });
+  const infra = createInfrastructure(config, logger, { role: 'api' });
+  const { redis } = infra;
+  const services = createServices(infra, { version: readVersion(), logger });
   const router = createAppRouter(services.manifests);
   const handler = createRequestHandler({
     services,
@@ -81,9 +70,6 @@ export function createApiServer(config: Config, logger: Logger, opts: { clientDi
     server.closeAllConnections();
     await closed;
     await services.close();
-    await Promise.all(Object.values(queues).map((q) => q.close(1000).catch(() => undefined)));
-    subscriber.disconnect();
-    redis.disconnect();
   }
 
   function ready(timeoutMs = 5000): Promise<boolean> {

@@ -1,25 +1,18 @@
 /**
- * Worker process: one per GPU. Consumes both queues, one job at a time by default (WORKER_LOCK),
+ * Worker process: one per GPU. Takes one job at a time from the GPU queue (every job type),
  * heartbeats for /api/health, re-runs jobs of dead workers through bee-queue stall detection, and
  * on SIGTERM stops taking jobs, lets the current one finish within WORKER_STOP_GRACE_SECONDS,
  * then cancels it.
  */
 import os from 'node:os';
-import type BeeQueue from 'bee-queue';
-import { JOB_TYPES } from '../shared/jobs.js';
 import { loadConfigOrExit } from '../shared/node/config.js';
+import { createInfrastructure } from '../shared/node/infrastructure.js';
 import { createLogger } from '../shared/node/logger.js';
-import { createRedis, createSubscriber } from '../shared/node/redis.js';
-import { JobStore } from '../shared/node/job-store.js';
-import { JobEvents } from '../shared/node/job-events.js';
-import { createQueue, type QueuePayload } from '../shared/node/queues.js';
-import { VolumePaths } from '../shared/node/volume.js';
-import { CharacterStore } from '../shared/node/character-store.js';
-import { LoraStore } from '../shared/node/lora-store.js';
-import { heartbeat, HEARTBEAT_MS, IDLE_REFRESH_MS, markIdle, removeWorker } from '../shared/node/worker-registry.js';
+import type { QueuedJob } from '../shared/node/queues.js';
+import { heartbeat, HEARTBEAT_MS, removeWorker } from '../shared/node/worker-registry.js';
 import { createBackends } from './backends/registry.js';
-import { GpuLock, noLock } from './gpu-lock.js';
-import { createIntake } from './intake.js';
+import { createJobHandlers } from './jobs/registry.js';
+import { drainLegacyQueues } from './legacy-queue-drain.js';
 import { JobProcessor } from './processor.js';
 
 const config = loadConfigOrExit();
@@ -28,13 +21,8 @@ const workerName = config.WORKER_NAME ?? `${os.hostname()}-${process.pid}${gpu ?
 const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' }).child({ component: 'worker', worker: workerName });
 const stallInterval = Number(process.env.ISENGARD_STALL_INTERVAL_MS ?? 5000);
 
-const redis = createRedis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 3 });
-redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-const store = new JobStore(redis);
-const subscriber = createSubscriber(config.REDIS_URL);
-subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
-const events = new JobEvents(subscriber, logger);
-const paths = new VolumePaths(config.VOLUME_ROOT);
+const infra = createInfrastructure(config, logger, { role: 'worker', stallInterval });
+const { redis, store, events, paths, queue } = infra;
 const backends = createBackends(config);
 await backends.training.init?.(logger);
 await backends.image.init?.(logger);
@@ -42,10 +30,7 @@ await backends.image.init?.(logger);
 const processor = new JobProcessor({
   store,
   paths,
-  characters: new CharacterStore(paths),
-  loras: new LoraStore(paths),
-  training: backends.training,
-  image: backends.image,
+  handlers: createJobHandlers({ paths, characters: infra.characters, loras: infra.loras, training: backends.training, image: backends.image }),
   logger,
   workerName,
   // Below the stall interval: a dead worker's lease must be gone before its job comes back.
@@ -55,56 +40,44 @@ events.onCancel(({ id, by }) => {
   if (processor.cancel(id, { kind: 'user', by })) logger.info({ job_id: id, by }, 'cancel requested');
 });
 
+const moved = await drainLegacyQueues(redis, store, queue).catch((err: unknown) => {
+  logger.error({ err }, 'could not move jobs out of the old per-type queues');
+  return [];
+});
+if (moved.length > 0) logger.info({ jobs: moved }, 'moved jobs from the old per-type queues to the GPU queue');
+
 let stopping = false;
-const intake = createIntake({
-  lock: config.WORKER_LOCK === 'gpu' ? new GpuLock() : noLock,
-  processor,
-  redis,
-  paths,
-  logger,
-  workerName,
-  isStopping: () => stopping,
-  handOverCheckMs: Math.max(200, Math.min(2000, stallInterval)),
-});
-const queues: BeeQueue<QueuePayload>[] = JOB_TYPES.map((type) => {
-  const queue = createQueue(type, config.REDIS_URL, { isWorker: true, stallInterval });
-  queue.on('error', (err) => logger.error({ err, queue: type }, 'queue error'));
-  queue.on('stalled', (jobId) => logger.warn({ job_id: jobId, queue: type }, 'stalled job re-queued'));
-  queue.process(1, intake.handler(type, queue));
-  void queue.checkStalledJobs(stallInterval).catch((err: unknown) => logger.error({ err }, 'stall check failed'));
-  return queue;
-});
+const never = () => new Promise<void>(() => undefined);
+queue.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'stalled job re-queued'));
+// Concurrency 1: this worker asks for a job only while it has none, so a job always goes to an
+// idle worker and never waits behind a busy one.
+queue.process(1, (job: QueuedJob) =>
+  // A job taken while stopping is left un-acknowledged: the stall check gives it to another worker.
+  stopping ? never() : processor.handle(job),
+);
+void queue.checkStalledJobs(stallInterval).catch((err: unknown) => logger.error({ err }, 'stall check failed'));
 
 const beat = () => heartbeat(redis, workerName).catch((err: unknown) => logger.warn({ err }, 'heartbeat failed'));
-const idleTimer = setInterval(() => void (stopping || intake.refreshIdle()), IDLE_REFRESH_MS);
-await intake.refreshIdle();
 await beat();
 const beatTimer = setInterval(beat, HEARTBEAT_MS);
-logger.info(
-  { training: backends.training.name, image: backends.image.name, lock: config.WORKER_LOCK, gpu: gpu ?? null },
-  'worker ready',
-);
+logger.info({ training: backends.training.name, image: backends.image.name, gpu: gpu ?? null }, 'worker ready');
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await markIdle(redis, workerName, false).catch(() => undefined); // take no hand-overs from now on
   const graceMs = config.WORKER_STOP_GRACE_SECONDS * 1000;
   logger.info({ signal, active: processor.activeJobIds, grace_s: config.WORKER_STOP_GRACE_SECONDS }, 'stopping: no new jobs');
   const cancelTimer = setTimeout(() => {
     if (processor.activeJobIds.length) logger.warn({ active: processor.activeJobIds }, 'grace period over: cancelling');
     processor.abortAll();
   }, graceMs);
-  await Promise.all(queues.map((q) => q.close(graceMs + 5_000).catch(() => undefined)));
+  await queue.close(graceMs + 5_000).catch(() => undefined);
   clearTimeout(cancelTimer);
   clearInterval(beatTimer);
-  clearInterval(idleTimer);
   await removeWorker(redis, workerName).catch(() => undefined);
   await backends.image.close?.();
   await backends.training.close?.();
-  await events.close();
-  await store.close();
-  redis.disconnect();
+  await infra.close();
   logger.info('worker stopped');
   logger.flush();
   setTimeout(() => process.exit(0), 50);

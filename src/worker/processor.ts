@@ -1,38 +1,35 @@
 /**
- * Runs one queued job: restores its correlation context, moves the record
- * queued → running → completed | failed | cancelled, hands the backend a context with an
- * AbortSignal, a JobLogger and a throttled progress callback, and records every outcome in the
- * record and the job's log. Never throws for a job failure: the record is the truth.
+ * The job lifecycle, for every job type alike: restores the job's correlation context, moves the
+ * record queued → running → completed | failed | cancelled, hands the type's handler a context
+ * with an AbortSignal, a JobLogger and a throttled progress callback, logs progress milestones,
+ * and records every outcome in the record and the job's log. What a job type does lives in its
+ * handler (src/worker/jobs/<type>/).
+ *
+ * Failures: a NonRetryableError (or a record its type cannot parse) fails the job for good. Any
+ * other error gives the job one more attempt after the queue's backoff, within MAX_ATTEMPTS,
+ * which also bounds re-runs after a worker died.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { jobInputSchemas } from '../shared/job-inputs.js';
 import { isTerminal, type JobOutput, type JobRecord, type JobType, type ProgressUpdate } from '../shared/jobs.js';
 import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
-import type { JobStore } from '../shared/node/job-store.js';
-import type { QueuePayload } from '../shared/node/queues.js';
-import { resumeCheckpointPath, type VolumePaths } from '../shared/node/volume.js';
-import type { CharacterStore } from '../shared/node/character-store.js';
-import type { LoraStore } from '../shared/node/lora-store.js';
+import type { JobMutator, JobStore } from '../shared/node/job-store.js';
+import { MAX_ATTEMPTS, type QueuedJob } from '../shared/node/queues.js';
+import type { VolumePaths } from '../shared/node/volume.js';
 import { ProgressThrottle } from './progress-throttle.js';
-import { copyLossHistory } from './loss-history.js';
 import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
-import { JobCancelledError, type ImageBackend, type JobContext, type TrainingBackend } from './backends/types.js';
-
-/** A job whose worker died this many times is failed instead of re-run. */
-export const MAX_ATTEMPTS = 2;
+import { JobCancelledError, NonRetryableError, type JobContext } from './backends/types.js';
+import type { JobHandler, JobHandlers } from './jobs/types.js';
 
 type CancelReason = { kind: 'user'; by: string } | { kind: 'shutdown' };
 
 export interface ProcessorDeps {
   store: JobStore;
   paths: VolumePaths;
-  characters: CharacterStore;
-  loras: LoraStore;
-  training: TrainingBackend;
-  image: ImageBackend;
+  handlers: JobHandlers;
   logger: Logger;
   workerName: string;
   /** How often the record is re-read for a cancel request pub/sub may have missed. */
@@ -72,58 +69,22 @@ export class JobProcessor {
     for (const id of this.running.keys()) this.cancel(id, { kind: 'shutdown' });
   }
 
-  process(type: JobType, payload: QueuePayload): Promise<void> {
-    return runWithCorrelation(payload.correlation_id, () => this.run(type, payload.id));
+  /**
+   * bee-queue's handler. Resolves once the outcome is recorded (the record is the truth);
+   * rejects only to hand the job back to bee-queue for its retry after a transient failure.
+   */
+  handle(job: QueuedJob): Promise<void> {
+    return runWithCorrelation(job.data.correlation_id, () => this.run(job));
   }
 
-  private async run(type: JobType, id: string): Promise<void> {
-    const { store, paths } = this.deps;
-    const jobLog = new JobLogger({ jobId: id, service: 'worker', logPath: paths.jobLog(id), logger: this.log });
+  private async run(job: QueuedJob): Promise<void> {
+    const id = job.data.id;
+    const jobLog = new JobLogger({ jobId: id, service: 'worker', logPath: this.deps.paths.jobLog(id), logger: this.log });
     try {
-      const record = await store.get(id);
-      if (!record) return void this.log.warn({ job_id: id }, 'queued job has no record; dropped');
-      if (isTerminal(record.status)) return;
-      if (record.cancel_requested_at) return void (await this.finishCancelled(id, jobLog, { kind: 'user', by: record.cancelled_by ?? 'unknown' }));
-      const attempts = record.attempts + 1;
-      if (record.status === 'running') {
-        const holder = await store.leaseHolder(id);
-        if (holder && holder !== this.deps.workerName) {
-          return void this.log.warn({ job_id: id, holder }, 'second delivery of a job that is running elsewhere; dropped');
-        }
-        if (attempts > MAX_ATTEMPTS) {
-          const error = `Worker stopped responding while running this job (${record.attempts} attempts); not retried again`;
-          await store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
-          return void jobLog.error(error, 'job.failed', { attempts: record.attempts, previous_worker: record.worker });
-        }
-        jobLog.warning(`Worker ${record.worker ?? 'unknown'} was lost; running the job again`, 'job.retry', {
-          attempt: attempts,
-          previous_worker: record.worker,
-        });
-      }
-      const started = await store.update(id, (r) =>
-        r.attempts === record.attempts
-          ? {
-              ...r,
-              status: 'running',
-              started_at: now(),
-              attempts,
-              worker: this.deps.workerName,
-              // A re-run starts from scratch: nothing of the lost attempt's progress is true any more.
-              outputs: [],
-              progress: 0,
-              current_step: undefined,
-              total_steps: undefined,
-              loss: undefined,
-              it_per_sec: undefined,
-              eta_seconds: undefined,
-              message: undefined,
-            }
-          : null,
-      );
-      if (!started || started.status !== 'running' || started.attempts !== attempts) return;
-      await this.execute(type, started, jobLog);
+      const record = await this.start(id, jobLog);
+      if (record) await this.execute(record, jobLog, (job.options.retries ?? 0) > 0);
     } finally {
-      if (type === 'training') await this.releaseSnapshot(id);
+      if (job.data.type === 'training') await this.releaseSnapshot(id);
       jobLog.close();
     }
   }
@@ -138,12 +99,66 @@ export class JobProcessor {
         this.log.info({ job_id: id }, 'dataset snapshot deleted: nothing can resume from this job');
       }
     } catch (err) {
-      this.log.warn({ job_id: id, err: errorMessage(err) }, 'could not delete the dataset snapshot');
+      this.log.warn({ job_id: id, err: err instanceof Error ? err.message : String(err) }, 'could not delete the dataset snapshot');
     }
   }
 
-  private async execute(type: JobType, record: JobRecord, jobLog: JobLogger): Promise<void> {
-    const { store, paths } = this.deps;
+  /** Claims the job (status running, attempts + 1); null when there is nothing to run. */
+  private async start(id: string, jobLog: JobLogger): Promise<JobRecord | null> {
+    const { store } = this.deps;
+    const record = await store.get(id);
+    if (!record) return void this.log.warn({ job_id: id }, 'queued job has no record; dropped'), null;
+    if (isTerminal(record.status)) return null;
+    if (record.cancel_requested_at) {
+      await this.finishCancelled(id, jobLog, { kind: 'user', by: record.cancelled_by ?? 'unknown' });
+      return null;
+    }
+    const attempts = record.attempts + 1;
+    if (record.status === 'running') {
+      // A second delivery: bee-queue's stall check re-queues a job whose worker missed its
+      // renewals. The lease tells a worker that is merely slow (a Redis blip) from a dead one;
+      // tests/integration/job-lifecycle.test.ts "a second delivery …" fails without it.
+      const holder = await store.leaseHolder(id);
+      if (holder && holder !== this.deps.workerName) {
+        return void this.log.warn({ job_id: id, holder }, 'second delivery of a job that is running elsewhere; dropped'), null;
+      }
+      if (attempts > MAX_ATTEMPTS) {
+        const error = `Worker stopped responding while running this job (${record.attempts} attempts); not retried again`;
+        jobLog.error(error, 'job.failed', { attempts: record.attempts, previous_worker: record.worker });
+        await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+        return null;
+      }
+      jobLog.warning(`Worker ${record.worker ?? 'unknown'} was lost; running the job again`, 'job.retry', {
+        attempt: attempts,
+        previous_worker: record.worker,
+      });
+    }
+    const started = await store.update(id, (r) =>
+      r.attempts === record.attempts
+        ? {
+            ...r,
+            status: 'running',
+            started_at: now(),
+            attempts,
+            worker: this.deps.workerName,
+            // A re-run starts from scratch: nothing of the previous attempt's progress is true any more.
+            outputs: [],
+            progress: 0,
+            current_step: undefined,
+            total_steps: undefined,
+            loss: undefined,
+            it_per_sec: undefined,
+            eta_seconds: undefined,
+            message: undefined,
+            error: undefined,
+          }
+        : null,
+    );
+    return started && started.status === 'running' && started.attempts === attempts ? started : null;
+  }
+
+  private async execute(record: JobRecord, jobLog: JobLogger, queueWillRetry: boolean): Promise<void> {
+    const { store, paths, workerName } = this.deps;
     const id = record.id;
     const controller = new AbortController();
     const entry: { controller: AbortController; reason?: CancelReason } = { controller };
@@ -152,7 +167,7 @@ export class JobProcessor {
       await store.update(id, (r) => ({ ...r, ...u }));
     });
     const leaseMs = this.deps.leaseMs ?? 2500;
-    const lease = () => store.holdLease(id, this.deps.workerName, leaseMs).catch(() => undefined);
+    const lease = () => store.holdLease(id, workerName, leaseMs).catch(() => undefined);
     await lease();
     const renew = setInterval(lease, Math.max(50, Math.floor(leaseMs / 3)));
     const poll = setInterval(() => {
@@ -162,21 +177,8 @@ export class JobProcessor {
         .catch(() => undefined);
     }, this.deps.cancelPollMs ?? 1000);
     const startedAt = Date.now();
-    let lastDecile = 0;
-    const milestone = (u: ProgressUpdate) => {
-      // The JSONL keeps a line per 10 % so a reloaded page or a downloaded log can show the curve.
-      const decile = Math.floor(u.progress * 10);
-      if (decile <= lastDecile) return;
-      lastDecile = decile;
-      jobLog.info(`Progress ${decile * 10}%`, 'job.progress', {
-        progress: Number(u.progress.toFixed(3)),
-        current_step: u.current_step,
-        total_steps: u.total_steps,
-        loss: u.loss,
-        eta_seconds: u.eta_seconds,
-      });
-    };
-    jobLog.info('Job started', 'job.start', { job_type: type, attempt: record.attempts, worker: this.deps.workerName });
+    const milestones = progressMilestones(jobLog);
+    jobLog.info('Job started', 'job.start', { job_type: record.type, attempt: record.attempts, worker: workerName });
     const ctx: JobContext = {
       jobId: id,
       signal: controller.signal,
@@ -185,7 +187,7 @@ export class JobProcessor {
       progress: (u) => {
         const update = { ...u, progress: Math.min(1, Math.max(0, u.progress)) };
         throttle.push(update);
-        milestone(update);
+        milestones(update);
       },
       addOutput: async (output: JobOutput) => {
         await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
@@ -196,35 +198,61 @@ export class JobProcessor {
       },
     };
     try {
-      const extra = type === 'training' ? await this.runTraining(record, ctx) : await this.runGeneration(record, ctx);
+      const extra = await this.runHandler(record, ctx);
       await throttle.flush();
-      const done = await store.update(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
-      jobLog.info('Job completed', 'job.complete', {
-        duration_s: Math.round((Date.now() - startedAt) / 100) / 10,
-        outputs: done?.outputs.length ?? 0,
-      });
+      const outputs = (await store.get(id))?.outputs.length ?? 0;
+      // Every outcome is logged before it is recorded: whoever sees the final status finds its line.
+      jobLog.info('Job completed', 'job.complete', { duration_s: Math.round((Date.now() - startedAt) / 100) / 10, outputs });
+      await this.persist(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
     } catch (err) {
       // The last progress says where it stopped: worth keeping on a failed or cancelled record.
       await throttle.flush();
       if (controller.signal.aborted || err instanceof JobCancelledError) {
         await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' });
+      } else if (err instanceof NonRetryableError || !queueWillRetry || record.attempts >= MAX_ATTEMPTS) {
+        await this.finishFailed(id, jobLog, err);
       } else {
-        const error = errorMessage(err);
-        await store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
-        jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
+        await this.scheduleRetry(record, jobLog, err);
+        throw err; // bee-queue puts the job in its delayed set; a worker takes it after the backoff
       }
     } finally {
       clearInterval(poll);
       clearInterval(renew);
-      await store.dropLease(id, this.deps.workerName).catch(() => undefined);
+      await store.dropLease(id, workerName).catch(() => undefined);
       this.running.delete(id);
     }
+  }
+
+  /** Parses the record with its type's input schema and runs the type's handler. */
+  private async runHandler(record: JobRecord, ctx: JobContext): Promise<Partial<JobRecord> | void> {
+    const parsed = jobInputSchemas[record.type].safeParse(record);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+      throw new NonRetryableError(`This ${record.type} job's record cannot be run (${problems})`);
+    }
+    // The record's type picked both the schema and the handler, so they belong together.
+    const handler = this.deps.handlers[record.type] as JobHandler<JobType>;
+    return handler({ ...(parsed.data as object), id: record.id } as Parameters<typeof handler>[0], ctx);
+  }
+
+  private async finishFailed(id: string, jobLog: JobLogger, err: unknown): Promise<void> {
+    const error = errorMessage(err);
+    jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
+    await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+  }
+
+  private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown): Promise<void> {
+    const error = errorMessage(err);
+    const message = `Attempt ${record.attempts} failed (${error}); it will be retried`;
+    jobLog.warning(message, 'job.retry', { attempt: record.attempts, error, error_type: err instanceof Error ? err.name : typeof err });
+    await this.persist(record.id, (r) => ({ ...r, status: 'queued', message, eta_seconds: undefined }));
   }
 
   private async finishCancelled(id: string, jobLog: JobLogger, reason: CancelReason): Promise<void> {
     const by = reason.kind === 'user' ? reason.by : `worker:${this.deps.workerName}`;
     const message = reason.kind === 'user' ? 'Cancelled by request' : 'Cancelled: worker shutting down';
-    await this.deps.store.update(id, (r) => ({
+    jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
+    await this.persist(id, (r) => ({
       ...r,
       status: 'cancelled',
       message,
@@ -232,59 +260,40 @@ export class JobProcessor {
       cancel_requested_at: r.cancel_requested_at ?? now(),
       finished_at: now(),
     }));
-    jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
   }
 
-  private async runTraining(record: JobRecord, ctx: JobContext): Promise<Partial<JobRecord>> {
-    const { characters, loras, paths, training } = this.deps;
-    const character = await characters.require(record.character_id ?? '');
-    const workDir = paths.trainingDir(record.id);
-    if (record.resumed_from && record.resume_step !== undefined) await copyLossHistory(paths, record.resumed_from, record.resume_step, ctx);
-    const result = await training.train(
-      {
-        config: record.config,
-        character: { id: character.id, name: character.name, trigger_word: character.trigger_word },
-        datasetDir: path.join(workDir, 'dataset'),
-        workDir,
-        samplePrompts: record.sample_prompts,
-        ...(record.resume_step !== undefined ? { resumeFrom: { path: resumeCheckpointPath(workDir), step: record.resume_step } } : {}),
-        ...(record.base_lora_id ? { initialWeights: loras.filePath(record.base_lora_id) } : {}),
-      },
-      ctx,
-    );
-    const lora = await loras.register(
-      {
-        id: `lora-${randomBytes(6).toString('hex')}`,
-        character_id: character.id,
-        character_name: character.name,
-        job_id: record.id,
-        trigger_word: character.trigger_word,
-        steps: result.steps,
-        lora_rank: Number(record.config.lora_rank),
-        created_at: now(),
-        ...(record.base_lora_id ? { parent_lora_id: record.base_lora_id } : {}),
-      },
-      result.loraPath,
-    );
-    const name = `${lora.id}.safetensors`;
-    await fs.mkdir(ctx.outputsDir, { recursive: true });
-    await fs.link(loras.filePath(lora.id), path.join(ctx.outputsDir, name)).catch(() =>
-      fs.copyFile(loras.filePath(lora.id), path.join(ctx.outputsDir, name)),
-    );
-    await ctx.addOutput({ name, kind: 'lora', step: result.steps });
-    ctx.logger.info(`LoRA ${lora.id} registered`, 'lora.registered', { lora_id: lora.id, size: lora.size });
-    return { result_lora_id: lora.id };
-  }
-
-  private async runGeneration(record: JobRecord, ctx: JobContext): Promise<Partial<JobRecord>> {
-    const { loras, image } = this.deps;
-    let lora: { id: string; path: string; trigger_word: string } | undefined;
-    if (record.lora_id) {
-      const meta = await loras.require(record.lora_id);
-      lora = { id: meta.id, path: loras.filePath(meta.id), trigger_word: meta.trigger_word };
+  /**
+   * An outcome must reach the record: if Redis is briefly away, keep trying for about half a
+   * minute instead of leaving the job `running` for the stall check to run it again.
+   */
+  private async persist(id: string, mutate: JobMutator): Promise<JobRecord | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.store.update(id, mutate);
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        this.log.warn({ job_id: id, err: errorMessage(err) }, 'could not record the outcome yet; retrying');
+        await sleep(Math.min(250 * 2 ** attempt, 5000));
+      }
     }
-    const config = record.config as JobRecord['config'] & { prompt: string; model_variant: string; seed: number };
-    await image.generate({ config, count: record.count ?? 1, lora }, ctx);
-    return {};
   }
+}
+
+/** The JSONL keeps one line per 10 % so a reloaded page or a downloaded log can show the curve. */
+function progressMilestones(jobLog: JobLogger): (u: ProgressUpdate) => void {
+  let lastDecile = 0;
+  return (u) => {
+    const decile = Math.floor(u.progress * 10);
+    if (decile <= lastDecile) return;
+    lastDecile = decile;
+    jobLog.info(`Progress ${decile * 10}%`, 'job.progress', {
+      progress: Number(u.progress.toFixed(3)),
+      current_step: u.current_step,
+      total_steps: u.total_steps,
+      loss: u.loss,
+      it_per_sec: u.it_per_sec,
+      eta_seconds: u.eta_seconds,
+      message: u.message,
+    });
+  };
 }

@@ -1,9 +1,8 @@
 /**
  * Jobs: create (record + job.queued + enqueue), read, list, cancel, watch. The record is the
- * truth; bee-queue only carries {id, correlation_id} to a worker.
+ * truth; bee-queue only carries {id, correlation_id, type} to a worker.
  */
 import { randomBytes } from 'node:crypto';
-import type BeeQueue from 'bee-queue';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, type JobPage, type JobRecord, type JobStatus, type JobType } from '../../shared/jobs.js';
@@ -15,7 +14,7 @@ import { decodeCursor, encodeCursor } from '../../shared/node/job-index.js';
 import type { JobRetention, PruneOptions, PruneReport } from '../../shared/node/job-retention.js';
 import type { RepairReport } from '../../shared/node/job-index-repair.js';
 import { JobEvents } from '../../shared/node/job-events.js';
-import { enqueue, type QueuePayload } from '../../shared/node/queues.js';
+import { enqueue, type JobQueue } from '../../shared/node/queues.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../../shared/node/redis.js';
@@ -45,7 +44,7 @@ export class JobsService {
       archive: JobArchive;
       retention: JobRetention;
       events: JobEvents;
-      queues: Record<JobType, BeeQueue<QueuePayload>>;
+      queue: JobQueue;
       paths: VolumePaths;
       redis: Redis;
       logger: Logger;
@@ -96,7 +95,7 @@ export class JobsService {
         continued_from: job.continued_from,
         base_lora_id: job.base_lora_id,
       });
-      await enqueue(this.deps.queues[job.type], { id, correlation_id });
+      await enqueue(this.deps.queue, { id, correlation_id, type: job.type });
     } catch (err) {
       const error = `Could not enqueue the job: ${err instanceof Error ? err.message : String(err)}`;
       await this.deps.store.update(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() })).catch(() => undefined);
@@ -160,7 +159,7 @@ export class JobsService {
     );
     if (!updated) throw AppError.notFound(`Job '${id}' not found`);
     if (updated.status === 'cancelled' && updated.cancelled_by === by) {
-      await this.deps.queues[updated.type].removeJob(id).catch(() => undefined);
+      await this.deps.queue.removeJob(id).catch(() => undefined);
       const log = this.jobLogger(id);
       log.warning('Job cancelled before it started', 'job.cancelled', { cancelled_by: by });
       log.close();

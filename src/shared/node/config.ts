@@ -36,8 +36,6 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LEVELS).default('info'),
   /** Worker: name shown in records and logs. */
   WORKER_NAME: z.string().min(1).optional(),
-  /** Worker: `gpu` = one job at a time across both queues (default); `per-queue` = one per queue. */
-  WORKER_LOCK: z.enum(['gpu', 'per-queue']).default('gpu'),
   /** Worker: seconds a SIGTERM waits for the running job before cancelling it. */
   WORKER_STOP_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** Mutations per client per minute. */

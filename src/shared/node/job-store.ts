@@ -204,7 +204,7 @@ export class JobStore {
 
   /**
    * The running worker's claim on a job, renewed while it runs and short-lived, so a second
-   * delivery of the same job (bee-queue stall check, a hand-over) can tell "running elsewhere"
+   * delivery of the same job (bee-queue's stall check after missed renewals) can tell "running elsewhere"
    * from "its worker died".
    */
   async holdLease(id: string, owner: string, ttlMs: number): Promise<void> {

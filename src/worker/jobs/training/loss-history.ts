@@ -4,8 +4,8 @@
  * of the log (SPA chart, CLI, a downloaded log) finds them.
  */
 import fs from 'node:fs/promises';
-import type { VolumePaths } from '../shared/node/volume.js';
-import type { JobContext } from './backends/types.js';
+import type { VolumePaths } from '../../../shared/node/volume.js';
+import type { JobContext } from '../../backends/types.js';
 
 /** Milestones are a line per 10 % plus trainer lines; a few hundred points at most are worth keeping. */
 const MAX_POINTS = 500;

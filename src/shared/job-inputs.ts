@@ -1,0 +1,32 @@
+/**
+ * What each job type's worker handler reads from the job record, as zod schemas. The API builds
+ * records from the validated request (capabilitiesToZod); the worker parses the record with these
+ * before running a handler, so a record it cannot run fails with a clear reason instead of a
+ * TypeError deep in a backend. A new job type adds its schema here.
+ */
+import { z } from 'zod';
+import type { JobType } from './jobs.js';
+
+export const trainingJobInput = z.object({
+  character_id: z.string().min(1),
+  config: z.looseObject({ lora_rank: z.number().int().positive() }),
+  sample_prompts: z.array(z.string()).optional(),
+  resumed_from: z.string().optional(),
+  resume_step: z.number().int().nonnegative().optional(),
+  base_lora_id: z.string().optional(),
+});
+export type TrainingJobInput = z.infer<typeof trainingJobInput>;
+
+export const generationJobInput = z.object({
+  lora_id: z.string().min(1).optional(),
+  count: z.number().int().min(1).default(1),
+  config: z.looseObject({ prompt: z.string(), model_variant: z.string(), seed: z.number().int().nonnegative() }),
+});
+export type GenerationJobInput = z.infer<typeof generationJobInput>;
+
+export const jobInputSchemas = {
+  training: trainingJobInput,
+  generation: generationJobInput,
+} as const satisfies Record<JobType, z.ZodType>;
+
+export type JobInput<T extends JobType> = z.infer<(typeof jobInputSchemas)[T]>;

@@ -1,0 +1,11 @@
+/** Job types the worker runs: one line per type. */
+import type { JobHandlerDeps, JobHandlers } from './types.js';
+import { createGenerationHandler } from './generation/index.js';
+import { createTrainingHandler } from './training/index.js';
+
+export function createJobHandlers(deps: JobHandlerDeps): JobHandlers {
+  return {
+    training: createTrainingHandler(deps),
+    generation: createGenerationHandler(deps),
+  };
+}
