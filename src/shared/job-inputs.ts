@@ -24,9 +24,13 @@ export const generationJobInput = z.object({
 });
 export type GenerationJobInput = z.infer<typeof generationJobInput>;
 
+/** Purge: the person whose photos, and everything made from them, go. */
+export const purgeJobInput = z.object({ character_id: z.string().min(1) });
+
 export const jobInputSchemas = {
   training: trainingJobInput,
   generation: generationJobInput,
+  purge: purgeJobInput,
 } as const satisfies Record<JobType, z.ZodType>;
 
 export type JobInput<T extends JobType> = z.infer<(typeof jobInputSchemas)[T]>;

@@ -1,7 +1,7 @@
 /** Job vocabulary (docs/contracts.md): types, statuses, the record shape. Plain data and zod schemas. */
 import { z } from 'zod';
 
-export const JOB_TYPES = ['training', 'generation'] as const;
+export const JOB_TYPES = ['training', 'generation', 'purge'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -9,7 +9,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
-export const JOB_ID_PATTERN = /^(training|generation)-[0-9a-f]{12}$/;
+export const JOB_ID_PATTERN = /^(training|generation|purge)-[0-9a-f]{12}$/;
 /** What the logs and files routes accept before looking anything up. */
 export const LOG_ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
 /** Output file names: flat, no separators, no leading dot. */

@@ -85,4 +85,28 @@ describe('training users can steer', () => {
     expect(next).toMatchObject({ continued_from: resumedId, total_steps: 200, current_step: 200 });
     expect(h.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('the purge dialog lists what goes; purging runs a job and the person is gone', async () => {
+    const { page } = h;
+    const victim = await characterWithImages(h.stack, 2, 'zed_purge');
+    await page.goto(`/characters?id=${victim}`);
+    await page.getByRole('button', { name: 'Purge person…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Purge Zed?' });
+    const list = dialog.getByRole('list', { name: 'What will be purged' });
+    await list.waitFor();
+    expect(await list.textContent()).toMatch(/2 photos \(\d/);
+    await h.shoot('purge-dialog');
+    await dialog.getByRole('button', { name: 'Keep' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await h.stack.call('characters.get', { id: victim })).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Purge person…' }).click();
+    await page.getByRole('button', { name: 'Purge everything' }).click();
+    await page.waitForURL(/\/jobs\/purge-[0-9a-f]{12}$/);
+    const purged = await h.stack.waitFor(page.url().split('/').pop()!, undefined, 30_000);
+    expect(purged).toMatchObject({ type: 'purge', status: 'completed', character_id: victim });
+    await page.locator('.log-line', { hasText: 'purge.deleted' }).waitFor();
+    expect((await h.stack.call('characters.get', { id: victim })).status).toBe(404);
+    expect(h.pageErrors).toEqual([]);
+  }, 60_000);
 });

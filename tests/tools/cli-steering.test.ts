@@ -46,5 +46,23 @@ describe('CLI: resume, continue, checkpoints', () => {
     const missing = await cli('loras', 'from-checkpoint', record.id, '7');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain(`Job '${record.id}' has no checkpoint at step 7`);
+  }, 240_000);
+
+  it('characters purge lists what goes and asks; without a yes nothing is deleted, with --yes the person is gone', async () => {
+    const victim = await characterWithImages(stack, 2, 'gone_person');
+    const { body: job } = await stack.call<JobRecord>('training.start', { character_id: victim, config: { steps: 100 } });
+    await stack.waitFor(job.id, undefined, 60_000);
+
+    const refused = await cli('characters', 'purge', victim);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/2 photos \(\d+(\.\d)? KB\)/);
+    expect(refused.stderr).toContain('1 LoRAs');
+    expect(refused.stderr).toContain('Not confirmed; nothing was deleted');
+    expect((await stack.call('characters.get', { id: victim })).status).toBe(200);
+
+    const done = await cli('characters', 'purge', victim, '--yes', '--json');
+    expect(done.code, done.stderr).toBe(0);
+    expect(json<JobRecord>(done.stdout)).toMatchObject({ type: 'purge', status: 'completed', character_id: victim });
+    expect((await stack.call('characters.get', { id: victim })).status).toBe(404);
   }, 120_000);
 });

@@ -33,7 +33,7 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     jobs,
     training: new TrainingService({ jobs, characters, paths, store, loras }),
     generation: new GenerationService({ jobs, loras }),
-    characters: new CharactersService({ characters, store }),
+    characters: new CharactersService({ characters, store, loras, paths, jobs }),
     loras: new LorasService({ loras, store, characters, paths }),
     /** Browser sessions exist only when a token protects the API. */
     sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
