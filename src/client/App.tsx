@@ -1,5 +1,6 @@
 /** Shell: top bar with navigation and server health, then the page for the current route. */
 import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
+import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
@@ -24,7 +25,11 @@ function Health() {
   const ok = health.data.redis === 'ok' && health.data.workers > 0;
   return (
     <span className={`health ${ok ? 'up' : 'warn'}`} title={info.data ? `${info.data.mode} · v${info.data.version}` : undefined}>
-      {health.data.redis === 'ok' ? `${health.data.workers} worker${health.data.workers === 1 ? '' : 's'}` : 'redis down'}
+      {health.data.redis === 'ok'
+        ? `${health.data.workers} worker${health.data.workers === 1 ? '' : 's'}`
+        : health.data.redis === 'refuses-writes'
+          ? `redis refuses writes (${health.data.redis_reason ?? '?'})`
+          : 'redis down'}
     </span>
   );
 }
@@ -93,6 +98,7 @@ export function App() {
         <Health />
         <LogoutButton />
       </header>
+      <ReadinessBanner />
       <main>
         <Boundary resetKey={route}>
           <Page path={route} />

@@ -6,7 +6,7 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { AppError, HTTP_STATUS, type ErrorCode, type ParamIssue } from '../shared/errors.js';
-import { isConnectionError } from '../shared/node/redis.js';
+import { isConnectionError, isWriteRefusal, writeRefusalError } from '../shared/node/redis.js';
 
 const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -52,6 +52,7 @@ export function toAppError(err: unknown): AppError {
     if (code && code !== 'INTERNAL') return new AppError(code, err.message, { cause: err });
     if (err.cause) return toAppError(err.cause);
   }
+  if (isWriteRefusal(err)) return writeRefusalError(err);
   if (isConnectionError(err)) return new AppError('SERVICE_UNAVAILABLE', 'Redis is unavailable', { cause: err });
   return new AppError('INTERNAL', 'Internal server error', { cause: err });
 }

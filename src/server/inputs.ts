@@ -16,7 +16,7 @@ import {
 import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
 import { CURSOR_PATTERN } from '../shared/node/job-index.js';
 import { idField, optionalParamField, paramField, textField } from '../shared/param-fields.js';
-import type { ActiveManifests } from './manifests.js';
+import type { ActiveManifests } from './active-manifests.js';
 import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
 import { variantDefaults } from '../shared/manifests.js';
 import { MAX_SAMPLE_PROMPTS, SAMPLE_PROMPT_MAX_CHARS } from '../shared/sample-prompts.js';

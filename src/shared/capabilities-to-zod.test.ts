@@ -24,10 +24,46 @@ describe('capabilitiesToZod: training', () => {
       optimizer: 'adamw8bit',
       scheduler: 'cosine',
       precision: 'bf16',
+      use_ema: true,
+      ema_decay: 0.99,
       sample_every: 250,
       keep_checkpoints: 4,
     });
     expect(training.parse(undefined)).toMatchObject({ steps: 1000 });
+  });
+
+  it('refuses an unavailable option with its reason, after the enum check', () => {
+    expect(firstMessage(training, { precision: 'fp16' })).toBe(
+      "Parameter 'precision' option 'fp16' not supported by ai-toolkit: FLUX trains in bf16 on ai-toolkit (its FLUX examples: other dtypes may not work correctly)",
+    );
+    expect(firstMessage(training, { precision: 'fp32' })).toMatch(/^Parameter 'precision' option 'fp32' not supported by ai-toolkit: /);
+    expect(firstMessage(training, { scheduler: 'cosine_with_restarts' })).toMatch(
+      /^Parameter 'scheduler' option 'cosine_with_restarts' not supported by ai-toolkit: ai-toolkit sets the restart period T_0 to the whole run/,
+    );
+    expect(firstMessage(training, { precision: 'fp8' })).toBe("Parameter 'precision' must be one of ['bf16', 'fp16', 'fp32']");
+    expect(issues(training, { precision: 'bf16', scheduler: 'linear' })).toEqual([]);
+  });
+
+  it('applies_when: learning_rate is refused beside prodigy, and its default is not stored', () => {
+    expect(issues(training, { optimizer: 'prodigy', learning_rate: 5e-5 })).toEqual([
+      {
+        path: 'learning_rate',
+        message:
+          "Parameter 'learning_rate' does not apply when optimizer is 'prodigy': Prodigy sets its own step size: ai-toolkit replaces any learning rate below 0.1 with 1.0",
+      },
+    ]);
+    const out = training.parse({ optimizer: 'prodigy' }) as Record<string, unknown>;
+    expect(out.optimizer).toBe('prodigy');
+    expect('learning_rate' in out).toBe(false);
+    expect(training.parse({ optimizer: 'adamw', learning_rate: 5e-5 })).toMatchObject({ learning_rate: 5e-5 });
+  });
+
+  it('applies_when on a bool: ema_decay only with use_ema', () => {
+    expect(firstMessage(training, { use_ema: false, ema_decay: 0.95 })).toBe(
+      "Parameter 'ema_decay' does not apply when use_ema is false: Only used with Use Ema on",
+    );
+    expect('ema_decay' in (training.parse({ use_ema: false }) as Record<string, unknown>)).toBe(false);
+    expect(training.parse({ ema_decay: 0.95 })).toMatchObject({ use_ema: true, ema_decay: 0.95 });
   });
 
   it('drops unknown keys silently (forward compatibility)', () => {
@@ -104,6 +140,19 @@ describe('capabilitiesToZod: image', () => {
       use_ipadapter: false,
       use_controlnet: false,
     });
+  });
+
+  it('applies_when: guidance_scale is refused for flux-schnell, whose graphs have no FluxGuidance', () => {
+    expect(issues(image, { prompt: 'x', model_variant: 'flux-schnell', guidance_scale: 3.5 })).toEqual([
+      {
+        path: 'guidance_scale',
+        message:
+          "Parameter 'guidance_scale' does not apply when model_variant is 'flux-schnell': FLUX schnell is distilled without guidance: its graphs have no FluxGuidance node",
+      },
+    ]);
+    const schnell = image.parse({ prompt: 'x', model_variant: 'flux-schnell' }) as Record<string, unknown>;
+    expect('guidance_scale' in schnell).toBe(false);
+    expect(image.parse({ prompt: 'x', model_variant: 'flux-dev', guidance_scale: 5 })).toMatchObject({ guidance_scale: 5 });
   });
 
   it('refuses a true unsupported toggle with its reason, accepts a false one', () => {

@@ -3,7 +3,9 @@
  * returns ARE the tRPC procedure inputs, so server validation and client types share one source.
  *
  * Per key, in submitted order (docs/contracts.md): unknown → dropped; unwired → rejected; type; min/max;
- * enum. Every bad key yields one issue at path [key]; missing keys take their defaults.
+ * enum; unavailable option. Every bad key yields one issue at path [key]; missing keys take their
+ * defaults. Then, on the whole config, a parameter whose `applies_when` does not hold is refused
+ * when sent and left out when defaulted.
  */
 import { z } from 'zod';
 import type {
@@ -14,6 +16,8 @@ import type {
   TrainingCapabilities,
 } from './capabilities.js';
 import { checkParam } from './param-check.js';
+import { inapplicable, inapplicableMessage } from './param-applies.js';
+import { hasControlCharacters } from './param-fields.js';
 
 export const PROMPT_MAX = 2000;
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
@@ -66,6 +70,22 @@ function parameterDefaults(parameters: ParameterMap): Record<string, unknown> {
 /** Last step on a valid config, with the raw input at hand: returns an issue or null. */
 type Finish = (config: Record<string, unknown>, input: Record<string, unknown>) => Issue | null;
 
+/**
+ * Conditional parameters (`applies_when`), judged on the whole effective config: a value the
+ * request sent is refused with a sentence naming the parameter; a default is dropped, so the
+ * stored config never carries a value the backend would ignore.
+ */
+function applyConditions(parameters: ParameterMap, config: Record<string, unknown>, input: Record<string, unknown>): Issue | null {
+  for (const [key, schema] of Object.entries(parameters)) {
+    if (!schema.applies_when || !(key in config)) continue;
+    const why = inapplicable(schema, config);
+    if (!why) continue;
+    if (input[key] !== undefined) return { path: [key], message: inapplicableMessage(key, why) };
+    delete config[key];
+  }
+  return null;
+}
+
 function buildSchema(name: string, fields: Record<string, Check>, defaults: Record<string, unknown>, finish?: Finish) {
   return z.unknown().optional().transform((raw, ctx) => {
     const input = raw === undefined || raw === null ? {} : raw;
@@ -86,6 +106,8 @@ const promptCheck: Check = (_c, key, value) => {
   const text = value.trim();
   if (text.length === 0) return `Parameter '${key}' must not be empty`;
   if (text.length > PROMPT_MAX) return `Parameter '${key}' must be at most ${PROMPT_MAX} characters`;
+  // The same rule as names and captions: a prompt goes into workflow JSON and job logs.
+  if (hasControlCharacters(text)) return `Parameter '${key}' must not contain control characters`;
   return null;
 };
 
@@ -137,8 +159,10 @@ export function capabilitiesToZod(
       for (const [key, value] of Object.entries(opts.variantDefaults?.[config.model_variant as string] ?? {})) {
         if (input[key] === undefined && key in caps.parameters) config[key] = value;
       }
-      return null;
+      return applyConditions(caps.parameters, config, input);
     });
   }
-  return buildSchema('config', parameterChecks(caps.parameters, caps.backend), parameterDefaults(caps.parameters));
+  return buildSchema('config', parameterChecks(caps.parameters, caps.backend), parameterDefaults(caps.parameters), (config, input) =>
+    applyConditions(caps.parameters, config, input),
+  );
 }

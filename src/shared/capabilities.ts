@@ -4,6 +4,8 @@
  */
 export type ParameterType = 'int' | 'float' | 'enum' | 'bool' | 'string';
 export type EnumOption = string | number;
+/** A value a condition can name: an enum option, a model variant or a bool parameter's value. */
+export type ConditionValue = string | number | boolean;
 
 export interface ParameterSchema {
   readonly type: ParameterType;
@@ -16,6 +18,19 @@ export interface ParameterSchema {
   readonly wired: boolean;
   readonly reason?: string;
   readonly description?: string;
+  /**
+   * Enum options that are listed but refused, each with the reason (the form shows them disabled
+   * with it; the server answers `Parameter 'KEY' option 'VALUE' not supported by BACKEND: REASON`).
+   */
+  readonly unavailable_options?: Readonly<Record<string, string>>;
+  /**
+   * The parameter applies only while every named field of the same config holds one of the listed
+   * values, e.g. `{ model_variant: ['flux-dev'] }`. Otherwise the form disables it with
+   * `not_applicable_reason`, the server refuses a submitted value
+   * (`Parameter 'KEY' does not apply when FIELD is 'VALUE': REASON`) and stores none.
+   */
+  readonly applies_when?: Readonly<Record<string, readonly ConditionValue[]>>;
+  readonly not_applicable_reason?: string;
 }
 
 export type ParameterMap = Readonly<Record<string, ParameterSchema>>;
@@ -58,7 +73,15 @@ export type ParamValue<P extends ParameterSchema> = P['type'] extends 'int' | 'f
         ? O
         : EnumOption;
 
-export type ConfigOf<M extends ParameterMap> = { -readonly [K in keyof M]: ParamValue<M[K]> };
+/** Keys of the parameters that only apply under a condition (`applies_when`): absent otherwise. */
+export type ConditionalKeys<M extends ParameterMap> = {
+  [K in keyof M]: M[K] extends { readonly applies_when: object } ? K : never;
+}[keyof M];
+
+/** A config as the server stores it: conditional parameters are optional, the rest always present. */
+export type ConfigOf<M extends ParameterMap> = { -readonly [K in Exclude<keyof M, ConditionalKeys<M>>]: ParamValue<M[K]> } & {
+  -readonly [K in ConditionalKeys<M>]?: ParamValue<M[K]>;
+};
 
 /** `lora_rank` → "Lora Rank": the label the SPA and its tests use for a parameter. */
 export function formatParamName(key: string): string {

@@ -47,5 +47,13 @@ export const UPLOAD_LIMITS = {
   minShortSide: 256,
   maxPixels: 50_000_000,
   maxFiles: 100,
+  /** Stored images per character: every training copies them all. */
+  maxImagesPerCharacter: 200,
+  /**
+   * File bytes per pixel, past a fixed allowance for metadata: even 16-bit RGBA noise stays under
+   * 9; more is padding (a small image carrying megabytes of filler).
+   */
+  maxBytesPerPixel: 10,
+  metadataAllowanceBytes: 1024 * 1024,
   formats: ['jpeg', 'png', 'webp'] as const,
 };

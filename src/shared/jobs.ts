@@ -9,7 +9,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
-export const JOB_ID_PATTERN = /^(training|generation|purge)-[0-9a-f]{12}$/;
+/** `<type>-` + 12 hex; built from JOB_TYPES so a new job type needs no second edit here. */
+export const JOB_ID_PATTERN = new RegExp(`^(${JOB_TYPES.join('|')})-[0-9a-f]{12}$`);
 /** What the logs and files routes accept before looking anything up. */
 export const LOG_ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
 /** Output file names: flat, no separators, no leading dot. */

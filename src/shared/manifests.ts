@@ -4,23 +4,70 @@
  */
 import type { ImageCapabilities, TrainingCapabilities } from './capabilities.js';
 
+/** Why learning_rate is not offered with prodigy (toolkit/optimizer.get_optimizer). */
+const PRODIGY_LR_REASON = 'Prodigy sets its own step size: ai-toolkit replaces any learning rate below 0.1 with 1.0';
+/** toolkit/scheduler.get_lr_scheduler after BaseSDTrainProcess adds total_iters = steps. */
+const RESTARTS_REASON =
+  'ai-toolkit sets the restart period T_0 to the whole run (total_iters = steps replaces any T_0 given), so it never restarts; use cosine';
+const BF16_ONLY = "FLUX trains in bf16 on ai-toolkit (its FLUX examples: other dtypes may not work correctly)";
+
 export const aiToolkitTraining = {
   method: 'lora',
   backend: 'ai-toolkit',
   parameters: {
     steps: { type: 'int', min: 100, max: 10000, default: 1000, wired: true },
-    learning_rate: { type: 'float', min: 1e-6, max: 0.01, step: 1e-6, default: 0.0001, wired: true },
+    learning_rate: {
+      type: 'float',
+      min: 1e-6,
+      max: 0.01,
+      step: 1e-6,
+      default: 0.0001,
+      wired: true,
+      applies_when: { optimizer: ['adamw8bit', 'adamw'] },
+      not_applicable_reason: PRODIGY_LR_REASON,
+    },
     lora_rank: { type: 'enum', options: [4, 8, 16, 32, 64, 128], default: 16, wired: true },
     resolution: { type: 'enum', options: [512, 768, 1024], default: 1024, wired: true },
     batch_size: { type: 'enum', options: [1, 2, 4], default: 1, wired: true },
-    optimizer: { type: 'enum', options: ['adamw8bit', 'adamw', 'prodigy'], default: 'adamw8bit', wired: true },
+    optimizer: {
+      type: 'enum',
+      options: ['adamw8bit', 'adamw', 'prodigy'],
+      default: 'adamw8bit',
+      wired: true,
+      description: 'prodigy finds its own step size, so Learning Rate does not apply with it',
+    },
     scheduler: {
       type: 'enum',
       options: ['constant', 'cosine', 'cosine_with_restarts', 'linear'],
       default: 'cosine',
       wired: true,
+      description: 'Learning rate over the run: constant stays; cosine and linear decay from the learning rate to 0 by the last step',
+      unavailable_options: { cosine_with_restarts: RESTARTS_REASON },
     },
-    precision: { type: 'enum', options: ['bf16', 'fp16', 'fp32'], default: 'bf16', wired: true },
+    precision: {
+      type: 'enum',
+      options: ['bf16', 'fp16', 'fp32'],
+      default: 'bf16',
+      wired: true,
+      unavailable_options: { fp16: BF16_ONLY, fp32: BF16_ONLY },
+    },
+    use_ema: {
+      type: 'bool',
+      default: true,
+      wired: true,
+      description: "Train with an exponential moving average of the LoRA weights (saved files hold the average), as ai-toolkit's FLUX example does: smoother, steadier results",
+    },
+    ema_decay: {
+      type: 'float',
+      min: 0.9,
+      max: 0.9999,
+      step: 0.001,
+      default: 0.99,
+      wired: true,
+      description: 'Weight of the running average at each step: higher is smoother and slower to follow',
+      applies_when: { use_ema: [true] },
+      not_applicable_reason: 'Only used with Use Ema on',
+    },
     sample_every: {
       type: 'int',
       min: 10,
@@ -49,6 +96,9 @@ export const aiToolkitTraining = {
   },
 } as const satisfies TrainingCapabilities;
 
+/** Multiple of 16: FLUX works in 16 px blocks, and EmptySD3LatentImage would floor other sizes to 8. */
+const DIMENSION_DESCRIPTION = 'Pixels, a multiple of 16';
+
 export const comfyuiImage = {
   backend: 'comfyui',
   model_variants: ['flux-dev', 'flux-schnell'],
@@ -59,10 +109,19 @@ export const comfyuiImage = {
     use_controlnet: { supported: false, reason: 'Workflow not implemented' },
   },
   parameters: {
-    width: { type: 'int', min: 512, max: 2048, default: 1024, wired: true },
-    height: { type: 'int', min: 512, max: 2048, default: 1024, wired: true },
+    width: { type: 'int', min: 512, max: 2048, step: 16, default: 1024, wired: true, description: DIMENSION_DESCRIPTION },
+    height: { type: 'int', min: 512, max: 2048, step: 16, default: 1024, wired: true, description: DIMENSION_DESCRIPTION },
     steps: { type: 'int', min: 1, max: 100, default: 20, wired: true },
-    guidance_scale: { type: 'float', min: 1.0, max: 20.0, step: 0.5, default: 3.5, wired: true },
+    guidance_scale: {
+      type: 'float',
+      min: 1.0,
+      max: 20.0,
+      step: 0.5,
+      default: 3.5,
+      wired: true,
+      applies_when: { model_variant: ['flux-dev'] },
+      not_applicable_reason: 'FLUX schnell is distilled without guidance: its graphs have no FluxGuidance node',
+    },
     lora_strength: { type: 'float', min: 0.0, max: 2.0, step: 0.1, default: 1.0, wired: true },
   },
 } as const satisfies ImageCapabilities;

@@ -1,8 +1,9 @@
 /**
  * One parameter checked against its schema, in the order of docs/contracts.md:
- * unwired → type → min/max → enum. Returns the first failure's sentence, or null.
+ * unwired → type → min/max → enum → option unavailable. Returns the first failure's sentence, or null.
  */
 import type { EnumOption, ParameterSchema } from './capabilities.js';
+import { unavailableOption } from './param-applies.js';
 
 /** Python-list rendering the messages use: [4, 8] and ['a', 'b']. */
 export function formatOptions(options: readonly EnumOption[]): string {
@@ -36,6 +37,8 @@ export function checkParam(key: string, value: unknown, schema: ParameterSchema,
   if (schema.type === 'enum') {
     const options = schema.options ?? [];
     if (!options.some((o) => o === value)) return `Parameter '${key}' must be one of ${formatOptions(options)}`;
+    const unavailable = unavailableOption(schema, value);
+    if (unavailable) return `Parameter '${key}' option ${formatOptions([value as EnumOption]).slice(1, -1)} not supported by ${backend}: ${unavailable}`;
   }
   return null;
 }

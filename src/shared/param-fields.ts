@@ -55,6 +55,9 @@ export function idField(key: string, pattern: RegExp) {
 const CONTROL = /(?![\n\t])\p{Cc}/u;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Control characters other than newline and tab, or lone surrogates: only broken clients or probes send them. */
+export const hasControlCharacters = (text: string): boolean => CONTROL.test(text) || LONE_SURROGATE.test(text);
+
 /** A required trimmed text of bounded length (`.optional()` makes absence fine). */
 export function textField(key: string, opts: { min?: number; max: number; pattern?: RegExp; patternMessage?: string }) {
   return z.unknown().optional().transform((value, ctx) => {
@@ -69,7 +72,7 @@ export function textField(key: string, opts: { min?: number; max: number; patter
     const text = value.trim();
     // Newlines and tabs are fine in a caption or description; other control characters and lone
     // surrogates only ever come from broken clients or probes.
-    if (CONTROL.test(text) || LONE_SURROGATE.test(text)) {
+    if (hasControlCharacters(text)) {
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must not contain control characters` });
       return z.NEVER;
     }

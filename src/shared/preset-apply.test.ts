@@ -4,11 +4,21 @@ import { aiToolkitTraining } from './manifests.js';
 import type { ParameterMap } from './capabilities.js';
 
 describe('applyPreset', () => {
-  it('quality skips the two unwired params and says so', () => {
+  it('quality skips what ai-toolkit would not use: unwired params, an unavailable scheduler, learning_rate beside prodigy', () => {
     const r = applyPreset('quality', aiToolkitTraining.parameters);
-    expect(r.skipped.sort()).toEqual(['gradient_accumulation', 'network_alpha']);
-    expect(r.note).toBe('2 preset params not supported by current trainer');
-    expect(r.applied).toEqual({ steps: 2000, learning_rate: 5e-5, lora_rank: 32, resolution: 1024, optimizer: 'prodigy', scheduler: 'cosine_with_restarts' });
+    expect(r.skipped.sort()).toEqual(['gradient_accumulation', 'learning_rate', 'network_alpha', 'scheduler']);
+    expect(r.note).toBe('4 preset params not supported by current trainer');
+    expect(r.applied).toEqual({ steps: 2000, lora_rank: 32, resolution: 1024, optimizer: 'prodigy' });
+  });
+
+  it('judges conditions on the resulting config: a pinned optimizer brings learning_rate back', () => {
+    const r = applyPreset('quality', aiToolkitTraining.parameters, { pinned: { optimizer: 'adamw' } });
+    expect(r.applied).toMatchObject({ learning_rate: 5e-5 });
+    expect(r.skipped).not.toContain('learning_rate');
+    // A form already on prodigy: quick's learning_rate would not be used, so it is not applied.
+    const onProdigy = applyPreset('quick', aiToolkitTraining.parameters, { current: { optimizer: 'prodigy' } });
+    expect(onProdigy.skipped).toEqual(['learning_rate']);
+    expect(onProdigy.note).toBe('1 preset params not supported by current trainer');
   });
 
   it('balanced applies fully with no note', () => {

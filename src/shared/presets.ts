@@ -27,5 +27,4 @@ export const PRESETS = {
 } as const;
 
 export type PresetKey = keyof typeof PRESETS;
-export const DEFAULT_PRESET: PresetKey = 'balanced';
 export const PRESET_KEYS = Object.keys(PRESETS) as PresetKey[];

@@ -13,8 +13,11 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { EventSource, type FetchLike } from 'eventsource';
 import type { AppRouter } from '../server/routers/index.js';
 import { isTerminal, type JobRecord } from '../shared/jobs.js';
-import type { CharacterImage } from '../shared/characters.js';
+import { apiPath, type ErrorBody, type UploadResult } from '../shared/http-api.js';
+import { parseJobLogLine, type JobLogLine } from '../shared/job-log.js';
 import { MAX_BATCH_ITEMS } from '../shared/limits.js';
+
+export type { JobLogLine, UploadResult };
 
 export type IsengardClient = TRPCClient<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -140,7 +143,7 @@ export async function waitForJob(client: IsengardClient, id: string, opts: WaitO
 async function failure(res: Response): Promise<IsengardHttpError> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: string; issues?: { param: string; message: string }[] };
+    const body = JSON.parse(text) as Partial<ErrorBody>;
     return new IsengardHttpError(res.status, body.error ?? `HTTP ${res.status}`, body.issues);
   } catch {
     return new IsengardHttpError(res.status, text.trim() || `HTTP ${res.status}`);
@@ -150,7 +153,7 @@ async function failure(res: Response): Promise<IsengardHttpError> {
 /** The logs route's response, checked; `follow` keeps it open until the job is terminal. */
 async function openLogs(conn: Connection, id: string, opts: { follow?: boolean; signal?: AbortSignal }): Promise<Response> {
   const query = opts.follow ? '?follow=1' : '';
-  const res = await fetch(`${origin(conn.url)}/api/jobs/${encodeURIComponent(id)}/logs${query}`, {
+  const res = await fetch(`${origin(conn.url)}${apiPath('jobLogs', { jobId: id })}${query}`, {
     headers: authHeaders(conn),
     signal: opts.signal,
   });
@@ -171,18 +174,6 @@ export async function downloadJobLogs(
   return { path: file, bytes: (await fs.promises.stat(file)).size };
 }
 
-/** One line of a job log (docs/contracts.md). */
-export interface JobLogLine {
-  ts: string;
-  level: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-  service: 'api' | 'worker';
-  job_id: string;
-  correlation_id?: string;
-  event?: string;
-  msg: string;
-  fields?: Record<string, unknown>;
-}
-
 /** A job's log as parsed lines, as they arrive (with `follow`, until the job is terminal). */
 export async function* streamJobLogs(conn: Connection, id: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobLogLine> {
   const res = await openLogs(conn, id, opts);
@@ -192,21 +183,16 @@ export async function* streamJobLogs(conn: Connection, id: string, opts: { follo
     carry += decoder.decode(chunk, { stream: true });
     const lines = carry.split('\n');
     carry = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) yield JSON.parse(line) as JobLogLine;
+    for (const line of lines) if (line.trim()) yield parseJobLogLine(line);
   }
-  if (carry.trim()) yield JSON.parse(carry) as JobLogLine;
-}
-
-export interface UploadResult {
-  uploaded: CharacterImage[];
-  rejected: { filename: string; reason: string }[];
+  if (carry.trim()) yield parseJobLogLine(carry);
 }
 
 /** Multipart upload of local files to a character's dataset; the server judges each by content. */
 export async function uploadImages(conn: Connection, characterId: string, files: readonly string[]): Promise<UploadResult> {
   const form = new FormData();
   for (const file of files) form.append('images', await fs.openAsBlob(file), path.basename(file));
-  const res = await fetch(`${origin(conn.url)}/api/characters/${encodeURIComponent(characterId)}/images`, {
+  const res = await fetch(`${origin(conn.url)}${apiPath('characterImages', { id: characterId })}`, {
     method: 'POST',
     headers: authHeaders(conn),
     body: form,

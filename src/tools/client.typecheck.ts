@@ -3,6 +3,18 @@
  * AppRouter types must reject. If one stops being an error, `tsc` fails here. Never executed.
  */
 import type { IsengardClient } from './client.js';
+import type { ConditionValue } from '../shared/capabilities.js';
+import type { ImageConfig, TrainingConfig } from '../shared/capabilities-to-zod.js';
+import type { aiToolkitTraining, comfyuiImage } from '../shared/manifests.js';
+
+// Conditional parameters (`applies_when`) are optional in a stored config, the others present.
+type StoredTraining = TrainingConfig<typeof aiToolkitTraining>;
+type StoredImage = ImageConfig<typeof comfyuiImage>;
+const learningRateOptional: object extends Pick<StoredTraining, 'learning_rate'> ? true : false = true;
+const emaDecayOptional: object extends Pick<StoredTraining, 'ema_decay'> ? true : false = true;
+const guidanceOptional: object extends Pick<StoredImage, 'guidance_scale'> ? true : false = true;
+const stepsRequired: object extends Pick<StoredTraining, 'steps'> ? true : false = false;
+void [learningRateOptional, emaDecayOptional, guidanceOptional, stepsRequired];
 
 export async function typecheck(client: IsengardClient): Promise<void> {
   // Sound calls: inputs and outputs come from AppRouter.
@@ -12,8 +24,13 @@ export async function typecheck(client: IsengardClient): Promise<void> {
   await client.jobs.get.query({ id: job.id });
   const info = await client.system.info.query();
   const name: 'Isengard API' = info.name;
+  // The rule is data the client sees: which fields, which values, and why.
+  const lrWhen: Readonly<Record<string, readonly ConditionValue[]>> | undefined = info.training.parameters.learning_rate?.applies_when;
+  const lrWhy: string | undefined = info.training.parameters.learning_rate?.not_applicable_reason;
+  const unavailable: Readonly<Record<string, string>> | undefined = info.training.parameters.precision?.unavailable_options;
   void status;
   void name;
+  void [lrWhen, lrWhy, unavailable];
 
   // @ts-expect-error steps is an int parameter, not a string
   await client.training.start.mutate({ character_id: 'char-000000000000', config: { steps: 'many' } });

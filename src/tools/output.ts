@@ -4,7 +4,7 @@
  * lines otherwise, so piped logs stay readable).
  */
 import type { JobRecord } from '../shared/jobs.js';
-import type { JobLogLine } from './client.js';
+import { isRawLogLine, type JobLogLine } from '../shared/job-log.js';
 import type { DescribedError } from './cli-errors.js';
 
 type Stream = NodeJS.WriteStream;
@@ -81,6 +81,7 @@ export class Output {
   /** Job log lines: the raw record per line with --json (NDJSON, so --follow can stream), else readable text. */
   logLine(line: JobLogLine): void {
     if (this.json) return void this.stdout.write(`${JSON.stringify(line)}\n`);
+    if (isRawLogLine(line)) return void this.stdout.write(`${line.raw}\n`);
     const time = line.ts.slice(11, 23);
     const event = line.event ? ` ${line.event}` : '';
     this.stdout.write(`${time} ${line.level.padEnd(7)} ${line.service.padEnd(6)}${event}  ${line.msg}\n`);

@@ -58,17 +58,19 @@ const unknownNote = (key: string, what: string, backend: string) =>
 export function trainingConfig(info: ApiInfo, pairs: readonly string[] | undefined, preset: string | undefined): BuiltConfig {
   const caps = info.training;
   const notes: string[] = [];
-  let config: Record<string, unknown> = {};
-  if (preset !== undefined) {
-    if (!PRESET_KEYS.includes(preset as PresetKey)) throw new UsageError(`Preset must be one of ${PRESET_KEYS.join(', ')}; got '${preset}'`);
-    const applied = applyPreset(preset as PresetKey, caps.parameters);
-    config = { ...applied.applied };
-    if (applied.note) notes.push(`${applied.note} (${applied.skipped.join(', ')})`);
-  }
+  const params: Record<string, unknown> = {};
   for (const [key, raw] of splitParams(pairs)) {
     const schema = caps.parameters[key];
     if (!schema) notes.push(unknownNote(key, 'training', caps.backend));
-    config[key] = coerceParam(raw, schema);
+    params[key] = coerceParam(raw, schema);
+  }
+  let config: Record<string, unknown> = { ...params };
+  if (preset !== undefined) {
+    if (!PRESET_KEYS.includes(preset as PresetKey)) throw new UsageError(`Preset must be one of ${PRESET_KEYS.join(', ')}; got '${preset}'`);
+    // --param values win over the preset, and the preset's conditions are judged with them.
+    const applied = applyPreset(preset as PresetKey, caps.parameters, { pinned: params });
+    config = { ...applied.applied, ...params };
+    if (applied.note) notes.push(`${applied.note} (${applied.skipped.join(', ')})`);
   }
   assertValid(capabilitiesToZod(caps).safeParse(config));
   return { config, notes };

@@ -38,11 +38,4 @@ export class ProgressThrottle {
     }
     return this.writing;
   }
-
-  stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.pending = null;
-    return this.writing;
-  }
 }

@@ -71,9 +71,24 @@ describe('web app', () => {
     const { page } = h;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Training' }).click();
     await page.getByLabel('Preset').selectOption('quality');
-    await page.getByText('2 preset params not supported by current trainer').waitFor();
+    await page.getByText('4 preset params not supported by current trainer').waitFor();
     expect(await page.getByLabel('Steps').inputValue()).toBe('2000');
     expect(await page.getByLabel('Lora Rank').inputValue()).toBe('32');
+    // quality chooses prodigy: Learning Rate does not apply, and the control says why.
+    expect(await page.getByLabel('Optimizer').inputValue()).toBe('prodigy');
+    const lr = page.getByLabel('Learning Rate');
+    expect(await lr.isDisabled()).toBe(true);
+    const lrField = page.locator('.field', { has: lr });
+    expect(await lrField.textContent()).toContain(
+      "Does not apply when optimizer is 'prodigy': Prodigy sets its own step size: ai-toolkit replaces any learning rate below 0.1 with 1.0",
+    );
+    expect(await page.getByRole('list', { name: 'Unavailable Precision options' }).textContent()).toContain('fp16, fp32: FLUX trains in bf16');
+    // Choosing prodigy by hand does the same, and adamw brings the control back.
+    await page.getByLabel('Optimizer').selectOption('adamw');
+    expect(await lr.isDisabled()).toBe(false);
+    await page.getByLabel('Optimizer').selectOption('prodigy');
+    expect(await lr.isDisabled()).toBe(true);
+    expect(await lrField.textContent()).toContain("Does not apply when optimizer is 'prodigy'");
 
     await page.getByText('2 parameters not available').click();
     await page.getByText('Planned for Phase 2').waitFor();
@@ -112,6 +127,18 @@ describe('web app', () => {
     const { page } = h;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Generate' }).click();
     await page.getByLabel('Prompt').fill('a portrait of ohwx_anna, cinematic light');
+    // flux-schnell has no guidance: the control is disabled and says why; dev brings it back.
+    const guidance = page.getByLabel('Guidance Scale');
+    expect(await guidance.isDisabled()).toBe(false);
+    await page.getByLabel('Model Variant').selectOption('flux-schnell');
+    expect(await guidance.isDisabled()).toBe(true);
+    expect(await page.locator('.field', { has: guidance }).textContent()).toContain(
+      "Does not apply when model_variant is 'flux-schnell': FLUX schnell is distilled without guidance: its graphs have no FluxGuidance node",
+    );
+    await h.shoot('generate-schnell');
+    await page.getByLabel('Model Variant').selectOption('flux-dev');
+    expect(await guidance.isDisabled()).toBe(false);
+    expect(await page.getByLabel('Width').getAttribute('step')).toBe('16');
     await page.getByLabel('Width').fill('512');
     await page.getByLabel('Height').fill('640');
     await page.getByLabel('Steps').fill('8');

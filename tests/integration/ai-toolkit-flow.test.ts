@@ -20,7 +20,6 @@ beforeAll(async () => {
     env: {
       TRAINING_BACKEND: 'ai-toolkit',
       AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
-      AI_TOOLKIT_PYTHON: 'python3',
       // A local folder, as on a pod with the model downloaded (the hub id needs HF_TOKEN).
       FLUX_MODEL: '/models/FLUX.1-dev',
       FAKE_AI_TOOLKIT_STEP_MS: '5',
@@ -57,7 +56,7 @@ function trainerPids(jobId: string): number[] {
 
 describe('ai-toolkit backend through the real worker', () => {
   it('every wired control reaches config.yaml, progress is parsed, the LoRA is registered and usable', async () => {
-    const config = { steps: 200, learning_rate: 0.0002, lora_rank: 32, resolution: 768, batch_size: 2, optimizer: 'adamw', scheduler: 'linear', precision: 'fp16' };
+    const config = { steps: 200, learning_rate: 0.0002, lora_rank: 32, resolution: 768, batch_size: 2, optimizer: 'adamw', scheduler: 'linear', precision: 'bf16', ema_decay: 0.95 };
     const { status, body: job } = await stack.call<JobRecord>('training.start', { character_id: characterId, config });
     expect(status).toBe(200);
     const done = await stack.waitFor(job.id, undefined, 60_000);
@@ -72,7 +71,9 @@ describe('ai-toolkit backend through the real worker', () => {
     const parsed = parseYaml(yaml) as { config: { process: Record<string, any>[] } };
     const proc = parsed.config.process[0]!;
     expect(proc.network).toMatchObject({ type: 'lora', linear: 32, linear_alpha: 32 });
-    expect(proc.train).toMatchObject({ steps: 200, lr: 0.0002, batch_size: 2, optimizer: 'adamw', lr_scheduler: 'linear', dtype: 'fp16' });
+    expect(proc.train).toMatchObject({ steps: 200, lr: 0.0002, batch_size: 2, optimizer: 'adamw', lr_scheduler: 'linear', dtype: 'bf16' });
+    expect(proc.train.lr_scheduler_params).toEqual({ start_factor: 1, end_factor: 0 });
+    expect(proc.train.ema_config).toEqual({ use_ema: true, ema_decay: 0.95 });
     expect(proc.datasets[0]).toMatchObject({ caption_ext: 'txt', resolution: [768] });
     expect(proc.datasets[0].folder_path).toBe(path.join(stack.volume, 'training', job.id, 'dataset'));
 

@@ -90,12 +90,14 @@ describe('training through the real worker', () => {
 
   it('a dataset edit after start does not change the running job (snapshot)', async () => {
     const characterId = await characterWithImages(stack, 1, 'snap_person');
-    const { body: job } = await post('training.start', { character_id: characterId, config: { steps: 100 } }, 'snap');
+    // Long enough to still be active while we look: a final training's snapshot is removed.
+    const { body: job } = await post('training.start', { character_id: characterId, config: { steps: 5000 } }, 'snap');
     const character = (await stack.call<{ images: { name: string }[] }>('characters.get', { id: characterId })).body;
     await stack.call('characters.setCaption', { id: characterId, image: character.images[0]!.name, caption: 'changed later' });
     const fs = await import('node:fs/promises');
     const captions = (await fs.readdir(`${stack.volume}/training/${job.id}/dataset`)).filter((f) => f.endsWith('.txt'));
     expect(await fs.readFile(`${stack.volume}/training/${job.id}/dataset/${captions[0]}`, 'utf8')).toBe('snap_person');
+    await stack.call('training.cancel', { id: job.id });
     await stack.waitFor(job.id);
   });
 });

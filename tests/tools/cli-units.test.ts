@@ -41,12 +41,21 @@ describe('--param typing', () => {
     expect(failure(() => trainingConfig(info, ['steps=20000'], undefined)).message).toBe("Parameter 'steps' above maximum (10000)");
     expect(failure(() => trainingConfig(info, ['optimizer=sgd'], undefined)).message).toBe("Parameter 'optimizer' must be one of ['adamw8bit', 'adamw', 'prodigy']");
     expect(failure(() => trainingConfig(info, [], 'fastest')).message).toBe("Preset must be one of quick, balanced, quality; got 'fastest'");
+    // quality's learning_rate does not apply beside its prodigy; a pinned optimizer brings it back.
+    const quality = trainingConfig(info, [], 'quality');
+    expect(quality.config).toEqual({ steps: 2000, lora_rank: 32, resolution: 1024, optimizer: 'prodigy' });
+    expect(quality.notes).toEqual(['4 preset params not supported by current trainer (learning_rate, scheduler, network_alpha, gradient_accumulation)']);
+    expect(trainingConfig(info, ['optimizer=adamw'], 'quality').config).toMatchObject({ optimizer: 'adamw', learning_rate: 5e-5 });
+    expect(failure(() => trainingConfig(info, ['precision=fp16'], undefined)).message).toMatch(/^Parameter 'precision' option 'fp16' not supported by mock: FLUX trains in bf16/);
     expect(failure(() => trainingConfig(info, ['steps'], undefined)).message).toBe("--param expects key=value, got 'steps'");
   });
 
   it('types image extras (seed, model_variant, toggles) and checks toggles and dimensions', () => {
-    const built = imageConfig(info, 'a cat', ['seed=42', 'model_variant=flux-schnell', 'guidance_scale=4.5'], { use_upscale: true });
-    expect(built.config).toEqual({ prompt: 'a cat', use_upscale: true, seed: 42, model_variant: 'flux-schnell', guidance_scale: 4.5 });
+    const built = imageConfig(info, 'a cat', ['seed=42', 'model_variant=flux-dev', 'guidance_scale=4.5'], { use_upscale: true });
+    expect(built.config).toEqual({ prompt: 'a cat', use_upscale: true, seed: 42, model_variant: 'flux-dev', guidance_scale: 4.5 });
+    expect(failure(() => imageConfig(info, 'a cat', ['model_variant=flux-schnell', 'guidance_scale=4.5'], {})).message).toBe(
+      "Parameter 'guidance_scale' does not apply when model_variant is 'flux-schnell': FLUX schnell is distilled without guidance: its graphs have no FluxGuidance node",
+    );
     expect(failure(() => imageConfig(info, 'a cat', ['use_facedetailer=true'], {})).message).toBe("Toggle 'use_facedetailer' not supported by mock: Workflow not implemented");
     expect(failure(() => imageConfig(info, 'a cat', ['width=520'], {})).message).toBe("Parameter 'width' must be a multiple of 16");
     expect(failure(() => imageConfig(info, '   ', [], {})).message).toBe("Parameter 'prompt' must not be empty");

@@ -61,6 +61,9 @@ describe('a session: character → upload → train → generate → jobs', () =
     expect(r.code).toBe(0);
     expect(json(r.stdout)).toEqual(await (await fetch(`${stack.url}/api/info`)).json());
     expect(human.stdout).toMatch(/gradient_accumulation .*not supported: Not yet implemented in AI-Toolkit adapter/);
+    expect(human.stdout).toMatch(/learning_rate .*only when optimizer is adamw8bit\|adamw/);
+    expect(human.stdout).toMatch(/precision .*unavailable: fp16\|fp32/);
+    expect(human.stdout).toMatch(/guidance_scale .*only when model_variant is flux-dev/);
   });
 
   it('creates a character and uploads two real PNGs', async () => {

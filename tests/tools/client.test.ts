@@ -5,6 +5,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/shared/jobs.js';
 import { createIsengardClient, downloadJobLogs, IsengardHttpError, streamJobLogs, uploadImages, waitForJob, type JobLogLine } from '../../src/tools/client.js';
+import type { JobLogRecord } from '../../src/shared/job-log.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/test-config.js';
 import { writePng } from './cli-harness.js';
@@ -38,7 +39,7 @@ describe('createIsengardClient + waitForJob + downloadJobLogs', () => {
     const saved = await downloadJobLogs({ url: stack.url }, job.id, file);
     const text = await fs.readFile(file, 'utf8');
     expect(saved.bytes).toBe(Buffer.byteLength(text));
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as JobLogLine);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as JobLogRecord);
     const events = lines.map((l) => l.event);
     expect(events[0]).toBe('job.queued');
     expect(events).toContain('job.start');
@@ -93,6 +94,8 @@ describe('uploadImages', () => {
     const result = await uploadImages({ url: stack.url }, character.id, files);
     expect(result.uploaded.map((i) => [i.width, i.height])).toEqual(expect.arrayContaining([[320, 400], [512, 512]]));
     expect(result.uploaded).toHaveLength(2);
+    // The shared UploadResult: each stored image says which local file it came from.
+    expect(result.uploaded.map((i) => i.filename).sort()).toEqual(['a.png', 'b.png']);
     expect(result.rejected).toEqual([{ filename: 'tiny.png', reason: expect.stringMatching(/256/) }]);
     expect((await client.characters.get.query({ id: character.id })).images).toHaveLength(2);
     const err = await uploadImages({ url: stack.url }, 'char-000000000000', files.slice(0, 1)).catch((e: unknown) => e);

@@ -17,6 +17,11 @@ export interface DynamicControlProps {
   error?: string;
   /** Overrides the label text (still derived from a name, never hard-coded by callers). */
   label?: string;
+  /**
+   * Why the parameter does not apply with the rest of the form (its manifest `applies_when`):
+   * the control is disabled and says so.
+   */
+  notApplicable?: string | null;
 }
 
 const toText = (value: unknown) => (value === undefined || value === null ? '' : String(value));
@@ -35,12 +40,18 @@ function rangeHint(schema: ParameterSchema): string | null {
   return null;
 }
 
-export function DynamicControl({ name, schema, value, onChange, disabled, error, label }: DynamicControlProps) {
+export function DynamicControl({ name, schema, value, onChange, disabled, error, label, notApplicable }: DynamicControlProps) {
   const id = `param-${useId().replace(/:/g, '')}-${name}`;
-  const off = disabled === true || !schema.wired;
+  const off = disabled === true || !schema.wired || Boolean(notApplicable);
   const emit = (v: unknown) => onChange?.(v);
   const hint = [schema.description, rangeHint(schema)].filter(Boolean).join(' · ');
-  const describedBy = [hint && `${id}-hint`, !schema.wired && schema.reason && `${id}-reason`, error && `${id}-error`]
+  // Options refused for the same reason share one line: "fp16, fp32: FLUX trains in bf16 …".
+  const byReason = new Map<string, string[]>();
+  for (const [option, why] of Object.entries(schema.unavailable_options ?? {})) byReason.set(why, [...(byReason.get(why) ?? []), option]);
+  const unavailable = [...byReason].map(([why, options]) => [options.join(', '), why] as const);
+  // Whichever reason keeps the control from being used: not wired at all, or not in this setup.
+  const reason = !schema.wired ? schema.reason : (notApplicable ?? undefined);
+  const describedBy = [hint && `${id}-hint`, reason && `${id}-reason`, unavailable.length > 0 && `${id}-unavailable`, error && `${id}-error`]
     .filter(Boolean)
     .join(' ');
   const common = {
@@ -61,11 +72,14 @@ export function DynamicControl({ name, schema, value, onChange, disabled, error,
         // Map the chosen text back to the schema's own option so numeric enums stay numbers.
         onChange={(e) => emit(options.find((o) => String(o) === e.target.value) ?? e.target.value)}
       >
-        {options.map((o: EnumOption) => (
-          <option key={String(o)} value={String(o)}>
-            {String(o)}
-          </option>
-        ))}
+        {options.map((o: EnumOption) => {
+          const why = schema.unavailable_options?.[String(o)];
+          return (
+            <option key={String(o)} value={String(o)} disabled={why !== undefined} title={why}>
+              {why === undefined ? String(o) : `${String(o)} (unavailable)`}
+            </option>
+          );
+        })}
       </select>
     );
   } else if (schema.type === 'int' || schema.type === 'float') {
@@ -85,10 +99,19 @@ export function DynamicControl({ name, schema, value, onChange, disabled, error,
           {hint}
         </p>
       )}
-      {!schema.wired && schema.reason && (
+      {reason && (
         <p className="reason" id={`${id}-reason`}>
-          {schema.reason}
+          {reason}
         </p>
+      )}
+      {unavailable.length > 0 && (
+        <ul className="reason unavailable-options" id={`${id}-unavailable`} aria-label={`Unavailable ${label ?? formatParamName(name)} options`}>
+          {unavailable.map(([option, why]) => (
+            <li key={option}>
+              {option}: {why}
+            </li>
+          ))}
+        </ul>
       )}
       {error && (
         <p className="field-error" id={`${id}-error`}>

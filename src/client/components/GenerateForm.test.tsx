@@ -45,6 +45,23 @@ describe('GenerateForm', () => {
     expect(steps.value).toBe('12');
   });
 
+  it('disables Guidance Scale for flux-schnell with the reason and does not send it; width steps by 16', async () => {
+    const onSubmit = vi.fn();
+    render(<GenerateForm caps={mockImage} loras={[]} onSubmit={onSubmit} />);
+    const guidance = screen.getByLabelText('Guidance Scale') as HTMLInputElement;
+    expect(guidance.disabled).toBe(false);
+    expect((screen.getByLabelText('Width') as HTMLInputElement).step).toBe('16');
+    await userEvent.selectOptions(screen.getByLabelText('Model Variant'), 'flux-schnell');
+    expect(guidance.disabled).toBe(true);
+    expect(guidance.closest('.field')!.textContent).toContain(
+      "Does not apply when model_variant is 'flux-schnell': FLUX schnell is distilled without guidance: its graphs have no FluxGuidance node",
+    );
+    await userEvent.type(screen.getByLabelText('Prompt'), 'a cat');
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    expect(onSubmit.mock.lastCall![0].config).toMatchObject({ model_variant: 'flux-schnell', steps: 4 });
+    expect('guidance_scale' in onSubmit.mock.lastCall![0].config).toBe(false);
+  });
+
   it('follows another manifest: its variants, parameters and toggles', async () => {
     const caps: ImageCapabilities = {
       backend: 'other',

@@ -9,6 +9,7 @@ import { PROMPT_MAX, SEED_MAX } from '../../shared/capabilities-to-zod.js';
 import { issueMap, unclaimedIssues } from '../lib/errors.js';
 import { MAX_IMAGES_PER_JOB as MAX_IMAGES_PER_REQUEST } from '../../shared/limits.js';
 import { variantDefaults } from '../../shared/manifests.js';
+import { inapplicable, inapplicableText } from '../../shared/param-applies.js';
 import { DynamicControl } from './DynamicControl.js';
 import { sizePresets } from './size-presets.js';
 import { ErrorBox } from './ui.js';
@@ -51,6 +52,12 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
   const presets = width && height ? sizePresets(width, height) : [];
   const claimed = ['prompt', 'model_variant', 'lora_id', 'seed', 'count', ...params.map(([k]) => k), ...Object.keys(caps.toggles)];
   const set = (k: string, v: unknown) => setValues((prev) => ({ ...prev, [k]: v }));
+  /** What the server will judge `applies_when` on: the parameters plus the chosen variant. */
+  const judged = { ...values, model_variant: variant };
+  const notApplicable = (schema: ParameterSchema) => {
+    const why = inapplicable(schema, judged);
+    return why ? inapplicableText(why) : null;
+  };
   /** schnell wants 4 steps, dev 20: follow the variant's default unless the user picked a value. */
   const variantDefault = (v: string, k: string) => variantDefaults[v]?.[k] ?? caps.parameters[k]?.default;
   const changeVariant = (next: string) => {
@@ -66,7 +73,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const config: Record<string, unknown> = { prompt, model_variant: variant };
-    for (const [k, p] of params) if (p.wired && values[k] !== undefined) config[k] = values[k];
+    for (const [k, p] of params) if (p.wired && values[k] !== undefined && !inapplicable(p, judged)) config[k] = values[k];
     for (const [k, t] of Object.entries(caps.toggles)) config[k] = t.supported && toggles[k] === true;
     if (seedMode === 'fixed' && seed !== undefined) config.seed = seed;
     onSubmit({ config, count: typeof count === 'number' ? count : 1, ...(loraId ? { lora_id: loraId } : {}) });
@@ -101,7 +108,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
           {issues.lora_id && <p className="field-error">{issues.lora_id}</p>}
         </div>
         {loraParams.map(([k, p]) => (
-          <DynamicControl key={k} name={k} schema={p} value={values[k]} onChange={(v) => set(k, v)} disabled={!loraId} error={issues[k]} />
+          <DynamicControl key={k} name={k} schema={p} value={values[k]} onChange={(v) => set(k, v)} disabled={!loraId} error={issues[k]} notApplicable={notApplicable(p)} />
         ))}
       </div>
 
@@ -123,7 +130,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
 
       <div className="grid-fields">
         {otherParams.map(([k, p]) => (
-          <DynamicControl key={k} name={k} schema={p} value={values[k]} onChange={(v) => set(k, v)} error={issues[k]} />
+          <DynamicControl key={k} name={k} schema={p} value={values[k]} onChange={(v) => set(k, v)} error={issues[k]} notApplicable={notApplicable(p)} />
         ))}
         <fieldset className="field seed">
           <legend>Seed mode</legend>

@@ -22,15 +22,23 @@ function setup(parameters: ParameterMap = mockTraining.parameters) {
 }
 
 describe('TrainingForm presets', () => {
-  it('applying "quality" sets the wired values and notes the 2 the trainer does not support', async () => {
+  it('applying "quality" sets the values ai-toolkit would use and notes the 4 it would not', async () => {
     const { onSubmit } = setup();
     expect(screen.queryByText(/preset params not supported/)).toBeNull();
     await userEvent.selectOptions(screen.getByLabelText('Preset'), 'quality');
-    expect(screen.getByText('2 preset params not supported by current trainer')).toBeTruthy();
+    expect(screen.getByText('4 preset params not supported by current trainer')).toBeTruthy();
+    expect(screen.getByText('Skipped: Learning Rate, Scheduler, Network Alpha, Gradient Accumulation')).toBeTruthy();
     expect(value('Steps')).toBe('2000');
     expect(value('Lora Rank')).toBe('32');
     expect(value('Optimizer')).toBe('prodigy');
-    expect(value('Scheduler')).toBe('cosine_with_restarts');
+    // cosine_with_restarts is unavailable (never restarts in ai-toolkit): the scheduler stays at its default.
+    expect(value('Scheduler')).toBe('cosine');
+    // learning_rate does not apply beside prodigy: disabled, saying why.
+    const lr = screen.getByLabelText('Learning Rate') as HTMLInputElement;
+    expect(lr.disabled).toBe(true);
+    expect(lr.closest('.field')!.textContent).toContain(
+      "Does not apply when optimizer is 'prodigy': Prodigy sets its own step size: ai-toolkit replaces any learning rate below 0.1 with 1.0",
+    );
     // The unwired ones keep showing their defaults, not the preset's values.
     expect(value('Network Alpha')).toBe('16');
     expect(value('Gradient Accumulation')).toBe('1');
@@ -40,16 +48,45 @@ describe('TrainingForm presets', () => {
     expect(character_id).toBe('char-000000000001');
     expect(config).toEqual({
       steps: 2000,
-      learning_rate: 5e-5,
       lora_rank: 32,
       resolution: 1024,
       batch_size: 1,
       optimizer: 'prodigy',
-      scheduler: 'cosine_with_restarts',
+      scheduler: 'cosine',
       precision: 'bf16',
+      use_ema: true,
+      ema_decay: 0.99,
       sample_every: 250,
       keep_checkpoints: 4,
     });
+  });
+
+  it('re-enables Learning Rate when the optimizer changes back, and ties EMA Decay to Use Ema', async () => {
+    const { onSubmit } = setup();
+    await userEvent.selectOptions(screen.getByLabelText('Optimizer'), 'prodigy');
+    expect((screen.getByLabelText('Learning Rate') as HTMLInputElement).disabled).toBe(true);
+    await userEvent.selectOptions(screen.getByLabelText('Optimizer'), 'adamw');
+    expect((screen.getByLabelText('Learning Rate') as HTMLInputElement).disabled).toBe(false);
+    await userEvent.click(screen.getByLabelText('Use Ema'));
+    const decay = screen.getByLabelText('Ema Decay') as HTMLInputElement;
+    expect(decay.disabled).toBe(true);
+    expect(decay.closest('.field')!.textContent).toContain('Does not apply when use_ema is false: Only used with Use Ema on');
+    await userEvent.click(screen.getByRole('button', { name: 'Start Training' }));
+    const { config } = onSubmit.mock.lastCall![0];
+    expect(config).toMatchObject({ optimizer: 'adamw', learning_rate: 0.0001, use_ema: false });
+    expect('ema_decay' in config).toBe(false);
+  });
+
+  it('shows unavailable options disabled, each with its reason', () => {
+    setup();
+    const precision = screen.getByLabelText('Precision') as HTMLSelectElement;
+    const state = [...precision.options].map((o) => [o.value, o.disabled]);
+    expect(state).toEqual([['bf16', false], ['fp16', true], ['fp32', true]]);
+    const reasons = screen.getByRole('list', { name: 'Unavailable Precision options' });
+    expect(reasons.textContent).toContain('fp16, fp32: FLUX trains in bf16 on ai-toolkit');
+    const scheduler = screen.getByLabelText('Scheduler') as HTMLSelectElement;
+    expect([...scheduler.options].find((o) => o.value === 'cosine_with_restarts')!.disabled).toBe(true);
+    expect(screen.getByRole('list', { name: 'Unavailable Scheduler options' }).textContent).toContain('never restarts');
   });
 
   it('a fully supported preset shows no note', async () => {

@@ -1,12 +1,15 @@
 /**
  * The training start form. Every parameter control comes from the manifest (`parameters`);
- * presets go through applyPreset, which skips what the current trainer does not wire.
+ * presets go through applyPreset, which skips what the current trainer would not use. A parameter
+ * whose `applies_when` does not hold (learning_rate beside prodigy) is shown disabled with the
+ * reason and never sent.
  */
 import { useState, type FormEvent } from 'react';
 import type { ParameterMap, ParameterSchema } from '../../shared/capabilities.js';
 import type { Character } from '../../shared/characters.js';
 import { applyPreset } from '../../shared/preset-apply.js';
 import { applySavedConfig } from '../../shared/saved-config.js';
+import { inapplicable, inapplicableText, unavailableOption } from '../../shared/param-applies.js';
 import { PRESET_KEYS, PRESETS, type PresetKey } from '../../shared/presets.js';
 import { formatParamName } from '../../shared/capabilities.js';
 import { issueMap, unclaimedIssues } from '../lib/errors.js';
@@ -36,7 +39,7 @@ function defaultsOf(parameters: ParameterMap): Record<string, unknown> {
 }
 
 function fits(schema: ParameterSchema, value: unknown): boolean {
-  if (schema.type === 'enum') return (schema.options ?? []).some((o) => o === value);
+  if (schema.type === 'enum') return (schema.options ?? []).some((o) => o === value) && unavailableOption(schema, value) === null;
   if (schema.type === 'bool') return typeof value === 'boolean';
   if (schema.type === 'string') return typeof value === 'string';
   if (typeof value !== 'number' || (schema.type === 'int' && !Number.isInteger(value))) return false;
@@ -79,6 +82,10 @@ export function TrainingForm(props: TrainingFormProps) {
   const leftover = unclaimedIssues(props.error, ['character_id', 'sample_prompts', ...wired.map(([k]) => k)]);
 
   const set = (key: string, value: unknown) => setForm((f) => ({ ...f, config: { ...f.config, [key]: value } }));
+  const notApplicable = (schema: ParameterSchema) => {
+    const why = inapplicable(schema, config);
+    return why ? inapplicableText(why) : null;
+  };
 
   const pickPreset = (key: PresetKey | '') => {
     setPreset(key);
@@ -87,16 +94,17 @@ export function TrainingForm(props: TrainingFormProps) {
       setNote(null);
       return;
     }
+    // A preset is a whole recipe: it lands on the backend defaults, not on earlier edits.
     const result = applyPreset(key, parameters);
-    setForm((f) => ({ ...f, config: { ...f.config, ...result.applied } }));
+    setForm((f) => ({ ...f, config: { ...defaultsOf(f.parameters), ...result.applied } }));
     setNote(result.note ? { text: result.note, skipped: result.skipped } : null);
   };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    // Unwired keys are never sent: the server rejects them even at their default.
+    // Unwired keys and ones that do not apply are never sent: the server rejects them.
     const sent: Record<string, unknown> = {};
-    for (const [k] of wired) if (config[k] !== undefined) sent[k] = config[k];
+    for (const [k, p] of wired) if (config[k] !== undefined && !inapplicable(p, config)) sent[k] = config[k];
     const lines = prompts.split('\n').map((p) => p.trim()).filter(Boolean);
     props.onSubmit({ character_id: chosen, config: sent, ...(lines.length > 0 ? { sample_prompts: lines } : {}) });
   };
@@ -141,7 +149,15 @@ export function TrainingForm(props: TrainingFormProps) {
         </legend>
         <div className="grid-fields">
           {wired.map(([key, schema]) => (
-            <DynamicControl key={key} name={key} schema={schema} value={config[key]} onChange={(v) => set(key, v)} error={issues[key]} />
+            <DynamicControl
+              key={key}
+              name={key}
+              schema={schema}
+              value={config[key]}
+              onChange={(v) => set(key, v)}
+              error={issues[key]}
+              notApplicable={notApplicable(schema)}
+            />
           ))}
         </div>
       </fieldset>

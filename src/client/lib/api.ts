@@ -1,12 +1,12 @@
 /** Plain HTTP routes (uploads, logs, files): not tRPC, but they carry a correlation id too. */
 import type { ParamIssue } from '../../shared/errors.js';
-import type { CharacterImage } from '../../shared/characters.js';
+import { apiPath, type ErrorBody, type UploadResult } from '../../shared/http-api.js';
 import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from './trpc.js';
 
-export const jobLogUrl = (jobId: string) => `/api/jobs/${encodeURIComponent(jobId)}/logs`;
-export const jobFileUrl = (jobId: string, name: string) => `/api/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}`;
-export const characterImageUrl = (id: string, name: string) =>
-  `/api/characters/${encodeURIComponent(id)}/images/${encodeURIComponent(name)}`;
+export type { UploadResult };
+export const jobLogUrl = (jobId: string) => apiPath('jobLogs', { jobId });
+export const jobFileUrl = (jobId: string, name: string) => apiPath('jobFile', { jobId, name });
+export const characterImageUrl = (id: string, name: string) => apiPath('characterImage', { id, name });
 
 /** An error from a plain route, shaped like a tRPC one so the same display code handles both. */
 export class HttpError extends Error {
@@ -28,20 +28,14 @@ export function apiFetch(input: string, init: RequestInit = {}): Promise<Respons
 }
 
 async function failure(res: Response): Promise<HttpError> {
-  const body = (await res.json().catch(() => null)) as { error?: string; issues?: ParamIssue[] } | null;
+  const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
   return new HttpError(body?.error ?? `HTTP ${res.status}`, res.status, { issues: body?.issues ?? [] });
-}
-
-export interface UploadResult {
-  /** `filename` echoes the name this browser sent; `name` is the one the server stored. */
-  uploaded: (CharacterImage & { filename: string })[];
-  rejected: { filename: string; reason: string }[];
 }
 
 export async function uploadImages(characterId: string, files: readonly File[]): Promise<UploadResult> {
   const form = new FormData();
   for (const file of files) form.append('images', file, file.name);
-  const res = await apiFetch(`/api/characters/${encodeURIComponent(characterId)}/images`, { method: 'POST', body: form });
+  const res = await apiFetch(apiPath('characterImages', { id: characterId }), { method: 'POST', body: form });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as UploadResult;
 }

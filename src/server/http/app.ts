@@ -1,31 +1,41 @@
 /**
- * The one HTTP entry point: correlation context around the whole request, optional
- * auth, then tRPC, the plain routes, or the SPA.
+ * The one HTTP entry point. Every request goes through the same pipeline:
+ *   1. correlation id (header, or connectionParams for SSE) around everything that follows;
+ *   2. the pre-handlers, in order (pre-handlers.ts: request-wide checks such as the API token);
+ *   3. tRPC, the plain route whose template (shared/http-api.ts) matches, or for non-/api paths
+ *      the SPA (static files with fallback to index.html);
+ *   4. any error, from any step → the one mapping (error-mapping.ts) → status + ErrorBody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
+import { AppError } from '../../shared/errors.js';
+import { API_PATHS } from '../../shared/http-api.js';
+import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
 import type { Services } from '../services/index.js';
 import type { AppRouter } from '../routers/index.js';
 import { createContextFactory } from '../context.js';
 import { toAppError } from '../error-mapping.js';
-import { sendError, sendJson } from './respond.js';
-import { logsRoute } from './logs.route.js';
 import { characterImageRoute, jobFileRoute } from './files.route.js';
+import { logsRoute } from './logs.route.js';
+import { createPreHandlers, type PreHandler } from './pre-handlers.js';
+import { sendError } from './respond.js';
+import { RouteTable, type Route } from './route-table.js';
 import { createStaticRoute } from './static.route.js';
-import { readJsonBody } from './read-json-body.js';
+import { MAX_JSON_BODY, systemRoutes } from './system.routes.js';
 import { uploadRoute } from './upload.route.js';
-import { createSecurityEdge } from '../security/security-edge.js';
+import { readJsonBody } from './read-json-body.js';
 import { checkBatchSize } from '../security/batch-limit.js';
-import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
+import { createSecurityEdge, type SecurityEdge } from '../security/security-edge.js';
 
-export const MAX_JSON_BODY = 1024 * 1024;
+export { MAX_JSON_BODY };
+const TRPC_PREFIX = `${API_PATHS.trpc}/`;
 
 /** SSE subscriptions cannot send headers, so their correlation id rides in connectionParams. */
 function correlationFrom(req: IncomingMessage, url: URL): string {
   const header = req.headers[CORRELATION_HEADER];
-  if (header === undefined && url.pathname.startsWith('/api/trpc/')) {
+  if (header === undefined && url.pathname.startsWith(TRPC_PREFIX)) {
     try {
       const params = JSON.parse(url.searchParams.get('connectionParams') ?? 'null') as Record<string, unknown> | null;
       if (params && typeof params.correlationId === 'string') return acceptCorrelationId(params.correlationId);
@@ -36,11 +46,32 @@ function correlationFrom(req: IncomingMessage, url: URL): string {
   return acceptCorrelationId(header);
 }
 
+/** Long-lived responses (SSE, log follow): not waited for on shutdown, ended instead. */
 export function isStreaming(req: IncomingMessage): boolean {
   return (req.headers.accept ?? '').includes('text/event-stream') || /[?&]follow=(1|true)/.test(req.url ?? '');
 }
 
-export function createRequestHandler(opts: { services: Services; router: AppRouter; clientDir: string; logger: Logger }) {
+export function apiRoutes(services: Services, security: SecurityEdge): Route[] {
+  return [
+    ...systemRoutes(services, security),
+    { path: 'jobLogs', methods: ['GET', 'HEAD'], handle: logsRoute(services.jobLogs) },
+    { path: 'jobFile', methods: ['GET', 'HEAD'], handle: jobFileRoute(services.files) },
+    {
+      path: 'characterImages',
+      methods: ['POST'],
+      handle: uploadRoute(services.characterImages, ({ req }) => services.rateLimiter.hit(security.clientAddress(req), 'changes')),
+    },
+    { path: 'characterImage', methods: ['GET', 'HEAD'], handle: characterImageRoute(services.files) },
+  ];
+}
+
+export function createRequestHandler(opts: {
+  services: Services;
+  router: AppRouter;
+  clientDir: string;
+  logger: Logger;
+  preHandlers?: PreHandler[];
+}) {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
   const security = createSecurityEdge({
@@ -50,9 +81,10 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
     readJson: (req) => readJsonBody(req, MAX_JSON_BODY),
     logger,
   });
+  const preHandlers = opts.preHandlers ?? createPreHandlers(security);
   const trpc = createHTTPHandler({
     router: opts.router,
-    basePath: '/api/trpc/',
+    basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
     maxBatchSize: MAX_BATCH_ITEMS,
     createContext: createContextFactory(services, security.clientAddress),
@@ -65,40 +97,24 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
       if (app.code === 'INTERNAL') log.error({ err: error.cause ?? error, path }, 'procedure failed');
     },
   });
+  const routes = new RouteTable(apiRoutes(services, security));
   const staticRoute = createStaticRoute(opts.clientDir);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const p = url.pathname;
     const method = req.method ?? 'GET';
-    security.screen(req, res, p);
-    if (!p.startsWith('/api/')) return staticRoute(req, res, p);
-    if (p === '/api/health' && method === 'GET') {
-      const health = await services.system.health();
-      return sendJson(res, health.redis === 'ok' ? 200 : 503, health);
-    }
-    const session = p === '/api/session' ? security.sessionRoute(req, method) : null;
-    if (session) {
-      const { status, body, headers } = await session;
-      return sendJson(res, status, body, headers);
-    }
-    await security.admit(req, res);
-    if (p.startsWith('/api/trpc/')) {
+    const isApi = p.startsWith('/api/');
+    const isTrpc = p.startsWith(TRPC_PREFIX);
+    const match = isApi && !isTrpc ? routes.match(method, p) : null;
+    const isPublic = !isApi || match?.route.public === true;
+    for (const pre of preHandlers) await pre({ req, res, url, isApi, isPublic });
+    if (!isApi) return staticRoute(req, res, p);
+    if (isTrpc) {
       checkBatchSize(p, url);
       return trpc(req, res);
     }
-    if (p === '/api/info' && method === 'GET') return sendJson(res, 200, services.system.info());
-    let m = /^\/api\/jobs\/([^/]*)\/logs$/.exec(p);
-    if (m && (method === 'GET' || method === 'HEAD')) return logsRoute(req, res, services, safeDecode(m[1]!), url);
-    m = /^\/api\/jobs\/([^/]*)\/files\/([^/]*)$/.exec(p);
-    if (m && (method === 'GET' || method === 'HEAD')) return jobFileRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!), url);
-    m = /^\/api\/characters\/([^/]*)\/images$/.exec(p);
-    if (m && method === 'POST') {
-      await services.rateLimiter.hit(security.clientAddress(req), 'changes');
-      return uploadRoute(req, res, services, safeDecode(m[1]!));
-    }
-    m = /^\/api\/characters\/([^/]*)\/images\/([^/]*)$/.exec(p);
-    if (m && (method === 'GET' || method === 'HEAD')) return characterImageRoute(req, res, services, safeDecode(m[1]!), safeDecode(m[2]!));
-    return sendJson(res, 404, { error: `No route for ${method} ${p}` });
+    if (!match) throw AppError.notFound(`No route for ${method} ${p}`);
+    await match.route.handle({ req, res, url, params: match.params });
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -125,11 +141,3 @@ export function createRequestHandler(opts: { services: Services; router: AppRout
   };
 }
 
-/** `%2e%2e%2f` and friends are decoded before validation, so they are judged as what they mean. */
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return '%invalid%';
-  }
-}

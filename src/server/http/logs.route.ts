@@ -1,100 +1,53 @@
 /**
- * GET|HEAD /api/jobs/:jobId/logs (docs/contracts.md): the job's JSONL streamed from disk, Range → 206,
- * `?follow=1` keeps streaming appended lines until the job is terminal.
+ * GET|HEAD /api/jobs/:jobId/logs (docs/contracts.md): the job's JSONL as a download (Range → 206,
+ * HEAD); with `?follow=1` it stays open and streams appended lines until the job is terminal.
+ * Lookup and following live in JobLogsService; this only speaks HTTP.
  */
-import type fs from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTerminal, LOG_ID_PATTERN } from '../../shared/jobs.js';
-import type { Services } from '../services/index.js';
-import { sendJson } from './respond.js';
+import type { ServerResponse } from 'node:http';
+import type { JobLogsService } from '../services/job-logs.service.js';
+import type { RouteRequest } from './route-table.js';
 import { sendFile } from './send-file.js';
-import { openInside } from '../../shared/node/safe-path.js';
 
-const FOLLOW_POLL_MS = 250;
+export const isFollowRequest = (url: URL) => ['1', 'true'].includes(url.searchParams.get('follow') ?? '');
 
-export async function logsRoute(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, url: URL): Promise<void> {
-  if (!LOG_ID_PATTERN.test(jobId)) return sendJson(res, 400, { error: 'Invalid job ID format' });
-  let opened: Awaited<ReturnType<typeof openInside>>;
-  try {
-    // Throws for ids too long to be a file name, and for a link out of the volume: no such log either.
-    opened = await openInside(services.paths.root, services.paths.jobLog(jobId));
-  } catch {
-    return sendJson(res, 404, { error: 'Log file not found' });
-  }
-  const { handle, stat } = opened;
-  try {
-    await serveLog(req, res, services, jobId, url, handle, stat);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function serveLog(req: IncomingMessage, res: ServerResponse, services: Services, jobId: string, url: URL, handle: FileHandle, stat: fs.Stats): Promise<void> {
-  const headers = {
-    'Content-Type': 'application/x-ndjson',
-    'Content-Disposition': `attachment; filename="${jobId}.jsonl"`,
-    'Cache-Control': 'no-store',
-  };
-  const follow = url.searchParams.get('follow');
-  if (follow === '1' || follow === 'true') {
-    if (req.method === 'HEAD') {
-      res.writeHead(200, headers);
-      return void res.end();
-    }
-    return follow_(req, res, services, jobId, handle, headers);
-  }
-  await sendFile(req, res, handle, headers, stat);
-}
-
-/** Tails the file: sends what is there, then what is appended, until the job is terminal. */
-async function follow_(
-  req: IncomingMessage,
-  res: ServerResponse,
-  services: Services,
-  jobId: string,
-  handle: FileHandle,
-  headers: Record<string, string>,
-): Promise<void> {
-  res.writeHead(200, { ...headers, 'X-Accel-Buffering': 'no' });
-  let closed = false;
-  req.on('close', () => (closed = true));
-  res.on('close', () => (closed = true));
-  const buffer = Buffer.alloc(64 * 1024);
-  let position = 0;
-  let carry = Buffer.alloc(0);
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-    if (bytesRead > 0) {
-      position += bytesRead;
-      // Only whole lines go out, so a reader never sees half a record.
-      const chunk = Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
-      const lastNewline = chunk.lastIndexOf(0x0a);
-      carry = chunk.subarray(lastNewline + 1);
-      if (lastNewline >= 0 && !res.write(chunk.subarray(0, lastNewline + 1))) {
-        // A reader that hangs up never drains: waiting for 'drain' alone would hold the file open forever.
-        if (closed) return;
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-        if (closed) return;
+export function logsRoute(jobLogs: JobLogsService) {
+  return async ({ req, res, url, params }: RouteRequest): Promise<void> => {
+    const jobId = params.jobId!;
+    const headers = {
+      'Content-Type': 'application/x-ndjson',
+      'Content-Disposition': `attachment; filename="${jobId}.jsonl"`,
+      'Cache-Control': 'no-store',
+    };
+    if (!isFollowRequest(url)) {
+      const log = await jobLogs.open(jobId);
+      try {
+        return await sendFile(req, res, log.handle, headers, log.stat);
+      } finally {
+        await log.handle.close();
       }
-      continue;
     }
-    if (closed) return;
-    const record = await services.store.get(jobId).catch(() => undefined);
-    if (!record || isTerminal(record.status)) {
-      // The final lines may have landed between our last read and the terminal status.
-      if ((await handle.stat()).size > position) continue;
-      if (carry.length) res.write(carry);
-      return void res.end();
+    await jobLogs.requireLog(jobId); // a bad id or a missing log is still a plain 400/404
+    res.writeHead(200, { ...headers, 'X-Accel-Buffering': 'no' });
+    if (req.method === 'HEAD') return void res.end();
+    const hangUp = new AbortController();
+    res.on('close', () => hangUp.abort());
+    for await (const chunk of jobLogs.follow(jobId, { signal: hangUp.signal })) {
+      if (!res.write(chunk.text) && !(await drained(res))) return;
     }
-    await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
-  }
+    res.end();
+  };
+}
+
+/** A reader that hangs up never drains: waiting for 'drain' alone would hold the file open forever. */
+function drained(res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve(!res.destroyed);
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -7,7 +7,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Any error → its mapped status and `{error}` body; never a stack trace. */
+/** The one writer of HTTP errors: any error → its mapped status and ErrorBody; never a stack trace. */
 export function sendError(res: ServerResponse, err: unknown): void {
   const { status, body, retryAfter } = httpError(err);
   if (res.headersSent) {

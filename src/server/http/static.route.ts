@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from './respond.js';
+import { AppError } from '../../shared/errors.js';
 import { sendFile } from './send-file.js';
 
 const TYPES: Record<string, string> = {
@@ -20,12 +20,12 @@ const TYPES: Record<string, string> = {
 export function createStaticRoute(clientDir: string) {
   const root = path.resolve(clientDir);
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'Method not allowed' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('METHOD_NOT_SUPPORTED', 'Method not allowed');
     let decoded: string;
     try {
       decoded = decodeURIComponent(pathname);
     } catch {
-      return sendJson(res, 400, { error: 'Invalid path' });
+      throw new AppError('BAD_REQUEST', 'Invalid path');
     }
     const candidate = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
     const inside = candidate.startsWith(root + path.sep);
@@ -33,9 +33,9 @@ export function createStaticRoute(clientDir: string) {
     let stat: fs.Stats | null = null;
     if (inside) stat = await fsp.stat(candidate).catch(() => null);
     if (stat?.isFile()) file = candidate;
-    else if (path.extname(decoded) && !decoded.endsWith('.html')) return sendJson(res, 404, { error: 'Not found' });
+    else if (path.extname(decoded) && !decoded.endsWith('.html')) throw AppError.notFound('Not found');
     stat = await fsp.stat(file).catch(() => null);
-    if (!stat) return sendJson(res, 404, { error: 'The web app is not built; run ./start.sh' });
+    if (!stat) throw AppError.notFound('The web app is not built; run ./start.sh');
     const hashed = file.includes(`${path.sep}assets${path.sep}`);
     await sendFile(req, res, file, {
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',

@@ -1,5 +1,5 @@
 /** The app router. Inputs are built from the active manifests, so validation follows the backend. */
-import type { ActiveManifests } from '../manifests.js';
+import type { ActiveManifests } from '../active-manifests.js';
 import { buildInputs } from '../inputs.js';
 import { router } from '../trpc.js';
 import { charactersRouter } from './characters.router.js';

@@ -1,4 +1,4 @@
-/** Characters: CRUD, captions, image deletion. Uploads stream through http/upload.route.ts. */
+/** Characters: CRUD, captions, image deletion. Adding images is CharacterImagesService. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -21,10 +21,6 @@ export function acceptCorrelationId(value: unknown): string {
   return typeof candidate === 'string' && VALID.test(candidate) ? candidate : newCorrelationId();
 }
 
-export function isValidCorrelationId(value: string): boolean {
-  return VALID.test(value);
-}
-
 export function runWithCorrelation<T>(correlationId: string, fn: () => T): T {
   return storage.run({ correlationId }, fn);
 }

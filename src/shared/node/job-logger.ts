@@ -6,24 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { JobLogLevel, JobLogRecord, JobLogService, LogFields } from '../job-log.js';
 import { getCorrelationId } from './correlation.js';
 
-export type JobLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-export type JobLogService = 'api' | 'worker';
-export type LogFields = Record<string, unknown>;
+export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
 const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const;
-
-export interface JobLogRecord {
-  ts: string;
-  level: JobLogLevel;
-  service: JobLogService;
-  job_id: string;
-  correlation_id?: string;
-  event?: string;
-  msg: string;
-  fields?: LogFields;
-}
 
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {
@@ -49,10 +37,16 @@ export class JobLogger {
   private readonly pino: Logger;
   private readonly fixedCorrelationId?: string;
 
-  constructor(opts: { jobId: string; service: JobLogService; logPath: string; logger: Logger; correlationId?: string }) {
+  /** `VOLUME_ROOT/`: cut from paths in the downloadable log, which shows them relative to the volume. */
+  private readonly rootPrefix: string | null;
+
+  /** `volumeRoot` defaults to the folder two levels above the log's (`VOLUME_ROOT/logs/jobs/<id>.jsonl`). */
+  constructor(opts: { jobId: string; service: JobLogService; logPath: string; logger: Logger; correlationId?: string; volumeRoot?: string }) {
     this.jobId = opts.jobId;
     this.service = opts.service;
     this.path = opts.logPath;
+    const root = path.resolve(opts.volumeRoot ?? path.join(path.dirname(opts.logPath), '..', '..'));
+    this.rootPrefix = root === path.parse(root).root ? null : root + path.sep;
     this.fixedCorrelationId = opts.correlationId;
     this.pino = opts.logger.child({ job_id: opts.jobId });
   }
@@ -79,9 +73,10 @@ export class JobLogger {
       job_id: this.jobId,
       correlation_id,
       event,
-      msg,
-      fields,
+      msg: this.relative(msg),
+      fields: fields && (this.relative(fields) as LogFields),
     };
+    // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
     try {
       fs.writeSync(this.descriptor(), formatJobLogLine(record));
@@ -89,6 +84,18 @@ export class JobLogger {
       // A full or unwritable volume must not take the job down with it; pino still has the line.
       this.pino.error({ err }, 'job log write failed');
     }
+  }
+
+  /** Every `VOLUME_ROOT/` in strings (nested too) becomes relative: `/vol/training/x` → `training/x`. */
+  private relative<T>(value: T, depth = 0): T {
+    const prefix = this.rootPrefix;
+    if (prefix === null || depth > 8) return value;
+    if (typeof value === 'string') return (value.includes(prefix) ? value.split(prefix).join('') : value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.relative(v, depth + 1)) as T;
+    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.relative(v, depth + 1)])) as T;
+    }
+    return value;
   }
 
   private descriptor(): number {

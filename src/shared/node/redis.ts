@@ -46,15 +46,46 @@ export function beeQueueRedisOptions(url: string): BeeQueueRedisOptions {
   };
 }
 
-/** Turns connection-level failures into SERVICE_UNAVAILABLE; rethrows the rest untouched. */
+/** Turns connection-level failures and refused writes into SERVICE_UNAVAILABLE; rethrows the rest untouched. */
 export async function withRedis<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof AppError) throw err;
+    if (isWriteRefusal(err)) throw writeRefusalError(err);
     if (isConnectionError(err)) throw new AppError('SERVICE_UNAVAILABLE', 'Redis is unavailable', { cause: err });
     throw err;
   }
+}
+
+/**
+ * Redis answers but refuses writes: out of memory under `noeviction`, a read-only replica, or a
+ * failed background save (`stop-writes-on-bgsave-error`). Reads still work, so a plain PING says ok.
+ */
+export function isWriteRefusal(err: unknown): err is Error {
+  return refusal(err) !== null;
+}
+
+/** The refusing reply itself; a MULTI whose commands were refused fails as EXECABORT with them inside. */
+function refusal(err: unknown): Error | null {
+  if (!(err instanceof Error)) return null;
+  if (/^(OOM|READONLY|MISCONF|NOREPLICAS)\b/.test(err.message)) return err;
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors;
+  if (/^EXECABORT\b/.test(err.message) && Array.isArray(previous)) return previous.map(refusal).find((e) => e !== null) ?? null;
+  return null;
+}
+
+/** The first word of Redis's reply says why: OOM, READONLY, MISCONF or NOREPLICAS. */
+export function writeRefusalReason(err: Error): string {
+  return (refusal(err) ?? err).message.split(' ')[0]!;
+}
+
+export function writeRefusalError(err: Error): AppError {
+  return new AppError(
+    'SERVICE_UNAVAILABLE',
+    `Redis refuses writes (${writeRefusalReason(err)}): nothing was changed; free memory in Redis (maxmemory) or point REDIS_URL at a writable primary`,
+    { cause: err },
+  );
 }
 
 export function isConnectionError(err: unknown): boolean {

@@ -1,7 +1,16 @@
 /** `isengard info`: server identity and what the configured backends accept. */
-import type { ParameterMap } from '../../shared/capabilities.js';
+import type { ParameterMap, ParameterSchema } from '../../shared/capabilities.js';
 import { table } from '../output.js';
 import type { Command } from './command.js';
+
+/** What limits a wired parameter: the options it refuses and when it does not apply. */
+function limits(p: ParameterSchema): string {
+  const notes: string[] = [];
+  const unavailable = Object.keys(p.unavailable_options ?? {});
+  if (unavailable.length > 0) notes.push(`unavailable: ${unavailable.join('|')}`);
+  for (const [field, values] of Object.entries(p.applies_when ?? {})) notes.push(`only when ${field} is ${values.map(String).join('|')}`);
+  return notes.join('; ');
+}
 
 function parameterRows(parameters: ParameterMap) {
   return Object.entries(parameters).map(([name, p]) => ({
@@ -9,7 +18,7 @@ function parameterRows(parameters: ParameterMap) {
     type: p.type,
     range: p.options ? p.options.join('|') : p.min !== undefined || p.max !== undefined ? `${p.min ?? ''}..${p.max ?? ''}` : '',
     default: p.default === undefined ? '' : String(p.default),
-    notes: p.wired ? '' : `not supported: ${p.reason ?? ''}`,
+    notes: p.wired ? limits(p) : `not supported: ${p.reason ?? ''}`,
   }));
 }
 

@@ -2,9 +2,10 @@
  * The contract between the job processor and a backend. A backend is one folder under
  * backends/<kind>/<name>/ exporting a factory, plus one line in registry.ts.
  *
- * Handlers are like BullMQ processors: they get the job input and a context with an AbortSignal,
- * a job logger and a progress callback; they honour the signal and throw NonRetryableError for
- * failures that must not be retried (bad config, missing model, trainer exit code).
+ * Job handlers (src/worker/jobs/<type>/) call backends with the job's context: an AbortSignal, a
+ * job logger and a progress callback. Backends honour the signal and throw NonRetryableError for
+ * failures a second attempt cannot fix (bad config, missing model, trainer exit code); any other
+ * error gives the job one more attempt.
  */
 import type { ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
 import type { JobOutput, ProgressUpdate } from '../../shared/jobs.js';
@@ -76,7 +77,7 @@ export interface TrainingBackend {
 export type ImageBackendFactory = (config: Config) => ImageBackend;
 export type TrainingBackendFactory = (config: Config) => TrainingBackend;
 
-/** A failure retrying cannot fix; the processor marks the job failed at once. */
+/** A failure retrying cannot fix; the processor fails the job at once, with no retry and no re-run. */
 export class NonRetryableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -84,7 +85,10 @@ export class NonRetryableError extends Error {
   }
 }
 
-/** Thrown (or rethrown) by handlers when the AbortSignal fired. */
+/**
+ * Thrown (or rethrown) by handlers when the AbortSignal fired. The AbortError of an aborted
+ * `node:timers/promises` sleep counts the same: the processor goes by the signal.
+ */
 export class JobCancelledError extends Error {
   constructor(message = 'Job cancelled') {
     super(message);

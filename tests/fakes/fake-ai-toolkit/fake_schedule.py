@@ -94,6 +94,38 @@ def optimizer_lr(optimizer, lr):
 def shown_lr(optimizer, scheduled_lr, step):
     """What the bar's `lr:` postfix shows: d * lr for the adaptive optimizers, else the group's lr."""
     if optimizer.lower().startswith(("prodigy", "dadaptation")):
-        d = min(1e-4, 1e-6 * 1.1 ** step)  # Prodigy's estimate of the step size grows from d0
+        d = min(5e-4, 1e-6 * 1.1 ** step)  # Prodigy's estimate of the step size grows from d0
         return d * scheduled_lr
     return scheduled_lr
+
+
+# toolkit/train_tools.get_torch_dtype
+TORCH_DTYPES = {"float": "float32", "fp32": "float32", "single": "float32", "float32": "float32",
+                "fp16": "float16", "half": "float16", "float16": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16"}
+
+
+def effective_training(proc):
+    """What ai-toolkit would run with for one validated process: the values its classes end up
+    holding (TrainConfig, EMAConfig, NetworkConfig, the optimizer and the scheduler), with the
+    learning rate sampled at the start, ¼, ½, ¾ and the last step."""
+    t, net, sample = proc["train"], proc["network"], proc["sample"]
+    steps = t["steps"]
+    optimizer = t.get("optimizer", "adamw").lower()
+    base = optimizer_lr(optimizer, float(t["lr"]))
+    cls, factor = scheduler_factor(t.get("lr_scheduler", "constant"), t.get("lr_scheduler_params"), steps)
+    ema = t.get("ema_config") or {}
+    use_ema = bool(ema.get("use_ema", False))
+    return {
+        "steps": steps,
+        "batch_size": t.get("batch_size", 1),
+        "optimizer": optimizer,
+        "optimizer_lr": base,
+        "scheduler": cls,
+        "lr_at": [base * factor(e) for e in (0, steps // 4, steps // 2, 3 * steps // 4, steps - 1)],
+        "dtype": TORCH_DTYPES.get(str(t.get("dtype", "fp32")).lower(), str(t.get("dtype"))),
+        "ema": {"use_ema": True, "ema_decay": ema.get("ema_decay", 0.999)} if use_ema else {"use_ema": False},
+        "rank": net["linear"],
+        "alpha": net["linear_alpha"],
+        "resolution": proc["datasets"][0].get("resolution", 512),
+        "sample_size": [sample.get("width", 512), sample.get("height", 512)],
+    }

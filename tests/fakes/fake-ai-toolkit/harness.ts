@@ -31,8 +31,7 @@ export function removeTmpDirs(): void {
 export function fakeToolkitConfig(volumeRoot: string, env: NodeJS.ProcessEnv = {}): Config {
   return parseConfig({
     VOLUME_ROOT: volumeRoot,
-    AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR,
-    AI_TOOLKIT_PYTHON: 'python3',
+    AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR, // AI_TOOLKIT_PYTHON defaults to its fake venv/bin/python
     FLUX_MODEL: '/models/FLUX.1-dev',
     ...env,
   });
@@ -129,6 +128,8 @@ export function effectiveConfig(overrides: Record<string, unknown> = {}): Record
     optimizer: 'adamw8bit',
     scheduler: 'cosine',
     precision: 'bf16',
+    use_ema: true,
+    ema_decay: 0.99,
     sample_every: 250,
     keep_checkpoints: 4,
     gradient_accumulation: 1,

@@ -18,7 +18,7 @@ afterEach(async () => {
 const client = () => new ComfyUIClient({ url: fake.url, pollIntervalMs: 40, reconnectMinMs: 20, reconnectMaxMs: 100 });
 function graphs(name: WorkflowName, count: number, seed = 1000, size = { width: 64, height: 48 }) {
   return Array.from({ length: count }, (_, i) =>
-    injectWorkflow(buildWorkflow(name), name, { prompt: 'p', ...size, seed: seed + i, steps: 4, guidance_scale: 3.5, filenamePrefix: 'job' }),
+    injectWorkflow(buildWorkflow(name), name, { prompt: 'p', ...size, seed: seed + i, steps: 4, ...(name.startsWith('flux-dev') ? { guidance_scale: 3.5 } : {}), filenamePrefix: 'job' }),
   );
 }
 async function run(c: ComfyUIClient, gs: ReturnType<typeof graphs>, extra: Partial<RunOptions> = {}) {

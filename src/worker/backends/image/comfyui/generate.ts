@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { comfyuiImage } from '../../../../shared/manifests.js';
+import { inapplicable, inapplicableMessage } from '../../../../shared/param-applies.js';
 import { JobCancelledError, NonRetryableError, type GenerationInput, type JobContext } from '../../types.js';
 import type { ComfyUIClient } from './comfyui-client.js';
 import { linkLora } from './lora-link.js';
@@ -42,6 +43,10 @@ export async function generateOnComfyUI(deps: GenerateDeps, input: GenerationInp
   const shape = parseWorkflowName(name)!;
   const template = deps.workflows.get(name);
   if (!template) throw new Error(`Workflow ${name} is not loaded`);
+  // One rule with the API: a guidance value for schnell (whose graphs have no FluxGuidance) would
+  // be dropped, so it fails the job instead; a request through the API never carries one.
+  const noGuidance = inapplicable(P.guidance_scale, cfg);
+  if (noGuidance && cfg.guidance_scale !== undefined) throw new NonRetryableError(inapplicableMessage('guidance_scale', noGuidance));
   const width = num(cfg.width, P.width.default);
   const height = num(cfg.height, P.height.default);
   const steps = num(cfg.steps, DEFAULTS[shape.variant].steps);
@@ -66,7 +71,7 @@ export async function generateOnComfyUI(deps: GenerateDeps, input: GenerationInp
       height,
       seed: seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed,
       steps,
-      guidance_scale: num(cfg.guidance_scale, P.guidance_scale.default),
+      guidance_scale: noGuidance ? undefined : num(cfg.guidance_scale, P.guidance_scale.default),
       lora,
       filenamePrefix: ctx.jobId,
     }),

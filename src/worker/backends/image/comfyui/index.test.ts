@@ -127,11 +127,20 @@ describe('createComfyuiBackend', () => {
 
   it('schnell without LoRA: no guidance node, no upscale event, no trigger added', async () => {
     const t = createTestJobContext(root);
-    await backend().generate(input({ model_variant: 'flux-schnell' }), t.ctx);
+    await backend().generate(input({ model_variant: 'flux-schnell', guidance_scale: undefined }), t.ctx);
     expect(Object.values(fake.prompts[0]!.prompt).map((n) => n.class_type)).not.toContain('FluxGuidance');
     expect(node(0, 'CLIPTextEncode').inputs.text).toBe('portrait on a beach');
     expect(t.outputs[0]).toMatchObject({ width: 64, height: 48 });
     expect(t.readLog().map((r) => r.event)).not.toContain('upscale.applied');
+  });
+
+  it('schnell with a guidance value fails the job with the manifest’s sentence instead of dropping it', async () => {
+    const t = createTestJobContext(root);
+    const before = fake.prompts.length;
+    await expect(backend().generate(input({ model_variant: 'flux-schnell', guidance_scale: 4 }), t.ctx)).rejects.toThrow(
+      "Parameter 'guidance_scale' does not apply when model_variant is 'flux-schnell': FLUX schnell is distilled without guidance",
+    );
+    expect(fake.prompts.length).toBe(before);
   });
 
   it('cancels in ComfyUI and throws JobCancelledError when the signal fires', async () => {

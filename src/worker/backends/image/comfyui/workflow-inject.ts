@@ -45,7 +45,11 @@ export function injectWorkflow(template: Workflow, name: WorkflowName, params: I
     nodes.model_sampling.inputs.width = params.width;
     nodes.model_sampling.inputs.height = params.height;
   }
-  if (nodes.guidance && params.guidance_scale !== undefined) nodes.guidance.inputs.guidance = params.guidance_scale;
+  if (params.guidance_scale !== undefined) {
+    // Never dropped silently: only graphs with a FluxGuidance node (dev) take a guidance value.
+    if (!nodes.guidance) throw new WorkflowTagError(`Workflow ${name} has no FluxGuidance node: guidance_scale does not apply to it`);
+    nodes.guidance.inputs.guidance = params.guidance_scale;
+  }
   if (shape.lora) {
     if (!params.lora) throw new Error(`Workflow ${name} needs a LoRA but none was given`);
     if (path.isAbsolute(params.lora.name) || params.lora.name.split(/[\\/]/).includes('..')) {

@@ -4,10 +4,10 @@
  * use_upscale, is resized 2× with Lanczos like the RealESRGAN tail would.
  */
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mockImage } from '../../../../shared/manifests.js';
 import type { Config } from '../../../../shared/node/config.js';
-import { abortableSleep } from '../../abortable-sleep.js';
 import type { GenerationInput, ImageBackend, JobContext } from '../../types.js';
 import { renderSeedImage, upscale2x } from './render.js';
 import { writeFileAtomic } from '../../../../shared/node/atomic-write.js';
@@ -28,7 +28,7 @@ export function createMockImageBackend(config: Config): ImageBackend {
         const seed = c.seed + i;
         ctx.logger.info(`Image ${i + 1}/${count} queued`, 'mock.prompt_queued', { index: i, seed, lora: input.lora?.id });
         for (let step = 1; step <= steps; step++) {
-          await abortableSleep(stepMs, ctx.signal);
+          await sleep(stepMs, undefined, { signal: ctx.signal });
           ctx.progress({
             progress: (i + step / steps) / count,
             current_step: step,

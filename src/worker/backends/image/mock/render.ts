@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { seededRandom } from '../../abortable-sleep.js';
+import { seededRandom } from '../../seeded-random.js';
 
 /**
  * A deterministic width×height PNG from a seed: a small random colour field enlarged smoothly,

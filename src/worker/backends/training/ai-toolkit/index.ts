@@ -3,7 +3,6 @@
  * `$AI_TOOLKIT_PYTHON run.py config.yaml` in AI_TOOLKIT_DIR, turns its tqdm bar into job progress,
  * records checkpoints and samples as they appear, and returns the final `<name>.safetensors`.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -22,8 +21,10 @@ import { CheckpointRetention } from '../checkpoint-retention.js';
 import { OutputWatcher, checkpointPattern, linkOrCopy } from './output-watcher.js';
 import { buildTrainerConfig, getPath, renderTrainerYaml, summarizeTrainerConfig } from './trainer-config.js';
 import { DEFAULT_KILL_GRACE_MS, startTrainer, type TrainerExit, type TrainerStream } from './trainer-process.js';
-import { parseTqdmLine, type TqdmProgress } from './tqdm-parser.js';
+import { parseTqdmLine } from './tqdm-parser.js';
 import { killStaleTrainer, recordTrainerPid } from './stale-trainer.js';
+import { checkToolkitPython, hubTokenWarning } from './startup-checks.js';
+import { comfyuiOnThisGpu, freeComfyuiMemory } from './gpu-share.js';
 
 export interface AiToolkitBackendOptions {
   /** Added to the trainer's environment (tests drive the fake trainer with it). */
@@ -36,33 +37,6 @@ export interface AiToolkitBackendOptions {
 const DEFAULT_POLL_MS = 500;
 /** Longest error text kept on the job record; the full output is in the job log anyway. */
 const MAX_ERROR_CHARS = 6000;
-
-/** Logs tqdm refreshes only at every 10 % and at the last step; they arrive several times per second. */
-class ProgressMilestones {
-  private lastDecile = -1;
-  private lastStep = -1;
-  shouldLog(p: TqdmProgress): boolean {
-    if (p.step === this.lastStep) return false;
-    const decile = Math.floor((p.step * 10) / p.total);
-    const log = decile > this.lastDecile || p.step === p.total;
-    if (log) {
-      this.lastDecile = decile;
-      this.lastStep = p.step;
-    }
-    return log;
-  }
-}
-
-function progressFields(p: TqdmProgress): Record<string, unknown> {
-  return {
-    step: p.step,
-    total_steps: p.total,
-    loss: p.loss_text ?? undefined,
-    lr: p.lr_text ?? undefined,
-    it_per_sec: p.it_per_sec === null ? undefined : Number(p.it_per_sec.toFixed(3)),
-    eta_seconds: p.eta_s ?? undefined,
-  };
-}
 
 function failureMessage(exit: TrainerExit): string {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
@@ -90,17 +64,6 @@ async function placeResumeCheckpoint(saveRoot: string, name: string, from: { pat
   ctx.logger.info(`Resuming from the checkpoint at step ${from.step}`, 'trainer.resume', { step: from.step, path: dest });
 }
 
-function pythonAnswers(python: string, cwd: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    let out = '';
-    const child = spawn(python, ['--version'], { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', () => resolve(null));
-    child.on('close', (code) => resolve(code === 0 ? out.trim() : null));
-  });
-}
-
 export function createAiToolkitBackend(config: Config, options: AiToolkitBackendOptions = {}): TrainingBackend {
   const toolkitDir = path.resolve(config.AI_TOOLKIT_DIR);
   const python = config.AI_TOOLKIT_PYTHON;
@@ -112,17 +75,15 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
     capabilities: aiToolkitTraining,
 
     async init(logger: Logger): Promise<void> {
-      // Only warn: the API and the mock image path stay useful on a machine without the trainer.
-      const runPy = path.join(toolkitDir, 'run.py');
-      if (!existsSync(runPy)) {
-        logger.warn({ AI_TOOLKIT_DIR: toolkitDir }, `ai-toolkit not found: ${runPy} is missing; training jobs will fail until it is installed`);
-      }
-      const version = await pythonAnswers(python, existsSync(toolkitDir) ? toolkitDir : process.cwd());
-      if (version === null) {
-        logger.warn({ AI_TOOLKIT_PYTHON: python }, `ai-toolkit python '${python}' does not run; training jobs will fail`);
+      // Only log: the API and the other queue stay useful on a machine without a working trainer.
+      const check = await checkToolkitPython(python, toolkitDir, { env: options.env });
+      if (!check.ok) {
+        logger.error({ AI_TOOLKIT_DIR: toolkitDir, AI_TOOLKIT_PYTHON: python }, `ai-toolkit is NOT ready: ${check.reason}; training jobs will fail until this is fixed`);
       } else {
-        logger.info({ AI_TOOLKIT_DIR: toolkitDir, python: version }, 'ai-toolkit backend ready');
+        logger.info({ AI_TOOLKIT_DIR: toolkitDir, python, versions: check.versions }, 'ai-toolkit backend ready');
       }
+      const tokenWarning = hubTokenWarning(config.FLUX_MODEL, config.HF_TOKEN, { ...process.env, HF_HOME: config.HF_HOME });
+      if (tokenWarning) logger.warn({ FLUX_MODEL: config.FLUX_MODEL }, tokenWarning);
     },
 
     async train(input: TrainingInput, ctx: JobContext): Promise<TrainingResult> {
@@ -150,7 +111,6 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
       if (input.resumeFrom) await placeResumeCheckpoint(saveRoot, trainer.name, input.resumeFrom, ctx);
       const keep = Number(getPath(trainer.doc, 'config.process.0.save.max_step_saves_to_keep'));
       const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs, retention: new CheckpointRetention(ctx, keep) });
-      const milestones = new ProgressMilestones();
       let lastSideBar = '';
       const onLine = (stream: TrainerStream, line: string) => {
         if (line.trim() === '') return; // tqdm clears a finished `leave=False` bar with spaces
@@ -167,6 +127,8 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
           lastSideBar = p.step === p.total ? key : '';
           return;
         }
+        // The training bar refreshes several times a second: it becomes progress, and the processor
+        // logs its milestones (every 10 %) in the job log.
         ctx.progress({
           progress: Math.min(1, p.step / p.total),
           current_step: p.step,
@@ -175,8 +137,11 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
           it_per_sec: p.it_per_sec ?? undefined,
           eta_seconds: p.eta_s ?? undefined,
         });
-        if (milestones.shouldLog(p)) ctx.logger.info(line.trim(), 'trainer.output', { stream, ...progressFields(p) });
       };
+
+      const sharedComfyui = comfyuiOnThisGpu(config);
+      if (sharedComfyui) await freeComfyuiMemory(sharedComfyui, ctx.logger);
+      if (ctx.signal.aborted) throw new JobCancelledError();
 
       const started = Date.now();
       const proc = startTrainer({
@@ -188,6 +153,7 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
         onLine,
       });
       recordTrainerPid(input.workDir, proc.pid);
+      ctx.logger.info(`ai-toolkit started (pid ${proc.pid})`, 'trainer.start', { pid: proc.pid, python });
       const onAbort = () => {
         ctx.logger.warning('Stopping trainer (SIGTERM to its process group)', 'trainer.cancel', { pid: proc.pid });
         proc.cancel();

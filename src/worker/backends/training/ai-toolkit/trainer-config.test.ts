@@ -27,13 +27,16 @@ const base = {
 const build = (overrides: Record<string, unknown> = {}) => buildTrainerConfig({ ...base, config: effectiveConfig(overrides) });
 const proc = (overrides: Record<string, unknown> = {}) => getPath(build(overrides).doc, 'config.process.0') as Record<string, unknown>;
 const params = aiToolkitTraining.parameters as Readonly<Record<string, ParameterSchema>>;
-// Every wired parameter, every enum option (and min/max for numbers) must reach its key unchanged.
-const cases: [string, unknown][] = [];
+// Every wired parameter × every option (min/max for numbers, both values for bools).
+const allCases: [string, unknown][] = [];
 for (const [key, schema] of Object.entries(params)) {
   if (!schema.wired) continue;
-  const values = schema.type === 'enum' ? [...schema.options!] : [schema.min!, schema.max!];
-  for (const v of values) cases.push([key, v]);
+  const values = schema.type === 'enum' ? [...schema.options!] : schema.type === 'bool' ? [true, false] : [schema.min!, schema.max!];
+  for (const v of values) allCases.push([key, v]);
 }
+const isUnavailable = ([key, value]: [string, unknown]) => Object.hasOwn(params[key]!.unavailable_options ?? {}, String(value));
+const cases = allCases.filter((c) => !isUnavailable(c));
+const unavailableCases = allCases.filter(isUnavailable);
 
 describe('buildTrainerConfig', () => {
   it('writes the documented config with ai-toolkit key names', () => {
@@ -79,13 +82,33 @@ describe('buildTrainerConfig', () => {
     for (const dest of WIRED_PARAM_PATHS[key as keyof typeof WIRED_PARAM_PATHS]) expect(getPath(p, dest), dest).toBe(value);
   });
 
+  it.each(unavailableCases)('%s = %s is refused with the manifest’s reason', (key, value) => {
+    expect(() => build({ [key]: value })).toThrow(NonRetryableError);
+    expect(() => build({ [key]: value })).toThrow(`Parameter '${key}' option '${String(value)}' not supported by ai-toolkit: ${params[key]!.unavailable_options![String(value)]}`);
+  });
+
+  it('writes what makes each control true where ai-toolkit’s defaults would not', () => {
+    // linear: torch LinearLR defaults (1/3 → 1) would rise; these make it decay to 0.
+    expect(getPath(proc({ scheduler: 'linear' }), 'train.lr_scheduler_params')).toEqual({ start_factor: 1, end_factor: 0 });
+    expect(getPath(proc({ scheduler: 'cosine' }), 'train.lr_scheduler_params')).toBeUndefined();
+    // prodigy: learning_rate does not apply; the file carries the 1.0 prodigy really runs with.
+    expect(getPath(proc({ optimizer: 'prodigy' }), 'train.lr')).toBe(1);
+    expect(() => build({ optimizer: 'prodigy', learning_rate: 0.0002 })).toThrow(
+      "Parameter 'learning_rate' does not apply when optimizer is 'prodigy': Prodigy sets its own step size",
+    );
+    // EMA: on with its decay, or explicitly off (TrainConfig keeps an explicit false off).
+    expect(getPath(proc({}), 'train.ema_config')).toEqual({ use_ema: true, ema_decay: 0.99 });
+    expect(getPath(proc({ use_ema: false }), 'train.ema_config')).toEqual({ use_ema: false });
+    expect(() => build({ use_ema: false, ema_decay: 0.95 })).toThrow("Parameter 'ema_decay' does not apply when use_ema is false");
+  });
+
   it('maps the renamed parameters to the names ai-toolkit reads', () => {
-    const p = proc({ lora_rank: 64, scheduler: 'cosine_with_restarts', precision: 'fp16', learning_rate: 0.0002, optimizer: 'prodigy', resolution: 768, batch_size: 4, steps: 2000 });
+    const p = proc({ lora_rank: 64, scheduler: 'linear', precision: 'bf16', learning_rate: 0.0002, optimizer: 'adamw', resolution: 768, batch_size: 4, steps: 2000 });
     expect(p.network).toEqual({ type: 'lora', linear: 64, linear_alpha: 64 });
-    expect(getPath(p, 'train.lr_scheduler')).toBe('cosine_with_restarts');
-    expect(getPath(p, 'train.dtype')).toBe('fp16');
+    expect(getPath(p, 'train.lr_scheduler')).toBe('linear');
+    expect(getPath(p, 'train.dtype')).toBe('bf16');
     expect(getPath(p, 'train.lr')).toBe(0.0002);
-    expect(getPath(p, 'train.optimizer')).toBe('prodigy');
+    expect(getPath(p, 'train.optimizer')).toBe('adamw');
     expect(getPath(p, 'datasets.0.resolution')).toEqual([768]);
     expect(getPath(p, 'train.batch_size')).toBe(4);
     expect(getPath(p, 'train.steps')).toBe(2000);

@@ -3,14 +3,20 @@
  *
  * Key names and values follow ostris/ai-toolkit itself: config/examples/train_lora_flux_24gb.yaml,
  * toolkit/config_modules.py (TrainConfig, NetworkConfig, SaveConfig, SampleConfig, DatasetConfig),
- * toolkit/train_tools.get_torch_dtype (bf16 | fp16 | fp32), toolkit/scheduler.get_lr_scheduler
- * (constant | cosine | cosine_with_restarts | linear) and toolkit/optimizer.get_optimizer
- * (adamw8bit | adamw | prodigy), so every manifest enum value passes through unchanged.
+ * toolkit/train_tools.get_torch_dtype, toolkit/scheduler.get_lr_scheduler and
+ * toolkit/optimizer.get_optimizer. Enum values pass through unchanged; where ai-toolkit's own
+ * defaults would not do what the control says, the writer adds what makes it true:
+ * - `linear`: ai-toolkit builds torch LinearLR with only total_iters, whose defaults
+ *   (start_factor 1/3, end_factor 1) make the lr RISE; lr_scheduler_params make it decay to 0.
+ * - prodigy: get_optimizer replaces an lr below 0.1 with 1.0, so learning_rate does not apply
+ *   (the manifest says so) and the file carries the 1.0 prodigy really uses.
+ * - EMA: `ema_config: {use_ema, ema_decay}` as TrainConfig reads it.
  */
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { aiToolkitTraining } from '../../../../shared/manifests.js';
 import { checkParam } from '../../../../shared/param-check.js';
+import { inapplicable, inapplicableMessage } from '../../../../shared/param-applies.js';
 import type { ParameterSchema } from '../../../../shared/capabilities.js';
 import { NonRetryableError } from '../../types.js';
 import { SAMPLE_SEED, defaultSamplePrompts } from '../../../../shared/sample-prompts.js';
@@ -33,8 +39,22 @@ export const WIRED_PARAM_PATHS: Readonly<Record<WiredKey, readonly string[]>> = 
   optimizer: ['train.optimizer'],
   scheduler: ['train.lr_scheduler'],
   precision: ['train.dtype'],
+  use_ema: ['train.ema_config.use_ema'],
+  ema_decay: ['train.ema_config.ema_decay'],
   sample_every: ['sample.sample_every'],
   keep_checkpoints: ['save.max_step_saves_to_keep'],
+};
+
+/** The lr prodigy runs with when given one below 0.1 (toolkit/optimizer.get_optimizer). */
+export const PRODIGY_LR = 1.0;
+
+/**
+ * `train.lr_scheduler_params` per scheduler. BaseSDTrainProcess adds `total_iters = steps` to
+ * them and get_lr_scheduler passes the rest to torch unchanged.
+ */
+export const LR_SCHEDULER_PARAMS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  // torch LinearLR defaults rise from lr/3 to lr; this decays from lr to 0 over total_iters.
+  linear: { start_factor: 1.0, end_factor: 0.0 },
 };
 
 /** Checkpoints at ¼, ½, ¾ of the run. */
@@ -83,7 +103,12 @@ export function trainerJobName(triggerWord: string, datasetDir: string, workDir:
   return clash ? `${triggerWord}_lora` : triggerWord;
 }
 
-function effectiveParams(config: Record<string, unknown>): Record<WiredKey, unknown> {
+/**
+ * The validated wired parameters the trainer will run with. A conditional parameter that does not
+ * apply (learning_rate with prodigy, ema_decay without EMA) is left out; one carrying a value other
+ * than its default is refused, because the trainer would silently ignore it.
+ */
+function effectiveParams(config: Record<string, unknown>): Partial<Record<WiredKey, unknown>> {
   const params = aiToolkitTraining.parameters as Readonly<Record<string, ParameterSchema>>;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
@@ -104,7 +129,13 @@ function effectiveParams(config: Record<string, unknown>): Record<WiredKey, unkn
   for (const key of Object.keys(WIRED_PARAM_PATHS) as WiredKey[]) {
     if (!(key in out)) out[key] = params[key]!.default;
   }
-  return out as Record<WiredKey, unknown>;
+  for (const [key, schema] of Object.entries(params)) {
+    const why = key in out ? inapplicable(schema, out) : null;
+    if (!why) continue;
+    if (key in config && config[key] !== schema.default) throw new NonRetryableError(inapplicableMessage(key, why));
+    delete out[key];
+  }
+  return out as Partial<Record<WiredKey, unknown>>;
 }
 
 export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
@@ -148,8 +179,11 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
       gradient_checkpointing: true,
       noise_scheduler: 'flowmatch',
       optimizer: p.optimizer,
-      lr: p.learning_rate,
+      // Only prodigy leaves learning_rate out; write the lr it really runs with.
+      lr: p.learning_rate ?? PRODIGY_LR,
       lr_scheduler: p.scheduler,
+      ...(LR_SCHEDULER_PARAMS[p.scheduler as string] ? { lr_scheduler_params: { ...LR_SCHEDULER_PARAMS[p.scheduler as string] } } : {}),
+      ema_config: p.use_ema ? { use_ema: true, ema_decay: p.ema_decay } : { use_ema: false },
       dtype: p.precision,
       // No prompts: ai-toolkit would still run its (empty) sampling pass at every sample step.
       ...(prompts.length === 0 ? { disable_sampling: true } : {}),
@@ -209,6 +243,8 @@ export function summarizeTrainerConfig(cfg: TrainerConfig): Record<string, unkno
     steps: pick('train.steps'),
     lr: pick('train.lr'),
     lr_scheduler: pick('train.lr_scheduler'),
+    lr_scheduler_params: pick('train.lr_scheduler_params'),
+    ema: pick('train.ema_config'),
     optimizer: pick('train.optimizer'),
     batch_size: pick('train.batch_size'),
     dtype: pick('train.dtype'),

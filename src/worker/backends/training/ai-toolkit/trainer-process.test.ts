@@ -77,6 +77,28 @@ describe('trainer process against the fake run.py', () => {
     expect(exit.stdoutTail).toContain(' - 1 failure');
   });
 
+  it('the trainer’s own lr readout decays for linear and stays flat for constant; prodigy shows d·lr, not learning_rate', async () => {
+    const lrs = async (overrides: Record<string, unknown>) => {
+      const { configPath, cfg } = await setup({ steps: 100, ...overrides });
+      const { proc, lines } = run(configPath, { FAKE_AI_TOOLKIT_STEP_MS: '1' });
+      expect((await proc.wait()).code).toBe(0);
+      const bars = lines.map((l) => parseTqdmLine(l.line)).filter((p) => p?.desc === cfg.name && p.lr !== null);
+      return { lr: bars.filter((p) => p!.step % 10 === 0).map((p) => p!.lr!), lines: lines.map((l) => l.line) };
+    };
+    const linear = await lrs({ scheduler: 'linear', learning_rate: 0.0002 });
+    expect(linear.lr[0]).toBeCloseTo(0.0002 * 0.9, 6); // step 10 of 100, from lr (not lr/3) down
+    expect(linear.lr.every((x, i) => i === 0 || x < linear.lr[i - 1]!)).toBe(true);
+    expect(linear.lr.at(-1)).toBe(0);
+    const constant = await lrs({ scheduler: 'constant' });
+    expect(new Set(constant.lr)).toEqual(new Set([0.0001]));
+    const prodigy = await lrs({ optimizer: 'prodigy', scheduler: 'constant' });
+    expect(prodigy.lines).toContain('Using lr 1.0');
+    // Prodigy's own step-size estimate d grows from 1e-6: nothing to do with learning_rate.
+    expect(prodigy.lr[0]).toBeLessThan(1e-5);
+    expect(prodigy.lr.every((x, i) => i === 0 || x >= prodigy.lr[i - 1]!)).toBe(true);
+    expect(prodigy.lr.at(-1)).toBeGreaterThan(prodigy.lr[0]! * 10);
+  });
+
   it('the fake refuses a key ai-toolkit does not know, loudly', async () => {
     const { configPath } = await setup();
     const doc = parseYaml(fs.readFileSync(configPath, 'utf8')) as {

@@ -188,10 +188,6 @@ export class TrainerProcess {
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
   }
-
-  get stderrLines(): string[] {
-    return this.stderrTail.get();
-  }
 }
 
 /** Starts the trainer; `wait()` gives the exit, `cancel()` stops the whole process group. */

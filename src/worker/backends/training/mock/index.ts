@@ -6,11 +6,12 @@
  * starts at a resumed checkpoint's step, and from given weights at step 0.
  */
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { mockTraining } from '../../../../shared/manifests.js';
 import type { Config } from '../../../../shared/node/config.js';
-import { abortableSleep, seededRandom } from '../../abortable-sleep.js';
+import { seededRandom } from '../../seeded-random.js';
 import type { JobContext, TrainingBackend, TrainingInput, TrainingResult } from '../../types.js';
 import { renderSeedImage } from '../../image/mock/render.js';
 import { CheckpointRetention } from '../checkpoint-retention.js';
@@ -62,7 +63,7 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
       ctx.progress({ progress: first / steps, current_step: first, total_steps: steps });
       if (first === 0) await saveSamples(ctx, 0, prompts);
       for (let step = first + 1; step <= steps; step++) {
-        await abortableSleep(stepMs, ctx.signal);
+        await sleep(stepMs, undefined, { signal: ctx.signal });
         loss = 0.08 + 0.5 * Math.exp((-3 * step) / steps) + (rand() - 0.5) * 0.04;
         const elapsed = (Date.now() - started) / 1000;
         // Like tqdm with `initial`: the rate counts only the steps of this run.

@@ -27,10 +27,3 @@ export async function writeSafetensors(
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   await fs.writeFile(file, Buffer.concat([len, Buffer.from(json), ...chunks]));
 }
-
-/** Reads back the header (for tests and sanity checks). */
-export async function readSafetensorsHeader(file: string): Promise<Record<string, unknown>> {
-  const buf = await fs.readFile(file);
-  const len = Number(buf.readBigUInt64LE(0));
-  return JSON.parse(buf.subarray(8, 8 + len).toString('utf8')) as Record<string, unknown>;
-}

@@ -9,7 +9,7 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { UPLOAD_LIMITS } from '../../shared/characters.js';
 
-export type IntakeResult =
+export type ImageVerdict =
   | {
       ok: true;
       format: 'jpeg' | 'png' | 'webp';
@@ -23,7 +23,7 @@ export type IntakeResult =
 const MB = 1024 * 1024;
 const CORRUPT = 'Image data is truncated or corrupt';
 
-export async function judgeImage(file: string, bytes: number, truncatedBySizeLimit: boolean): Promise<IntakeResult> {
+export async function judgeImage(file: string, bytes: number, truncatedBySizeLimit: boolean): Promise<ImageVerdict> {
   if (truncatedBySizeLimit) return { ok: false, reason: `File is larger than ${UPLOAD_LIMITS.maxBytes / MB} MB` };
   if (bytes === 0) return { ok: false, reason: 'File is empty' };
   let meta: Metadata;
@@ -46,6 +46,13 @@ export async function judgeImage(file: string, bytes: number, truncatedBySizeLim
   }
   if (Math.min(width, height) < UPLOAD_LIMITS.minShortSide) {
     return { ok: false, reason: `Image is too small (${width}x${height}); the short side must be at least ${UPLOAD_LIMITS.minShortSide} px` };
+  }
+  const maxBytes = width * height * UPLOAD_LIMITS.maxBytesPerPixel + UPLOAD_LIMITS.metadataAllowanceBytes;
+  if (bytes > maxBytes) {
+    return {
+      ok: false,
+      reason: `Image file is ${(bytes / MB).toFixed(1)} MB for ${width}x${height} pixels; at most ${UPLOAD_LIMITS.maxBytesPerPixel} bytes per pixel plus ${UPLOAD_LIMITS.metadataAllowanceBytes / MB} MB are accepted`,
+    };
   }
   const imageBytes = await imageLength(file, format).catch(() => null);
   if (imageBytes === null) return { ok: false, reason: CORRUPT };
@@ -75,9 +82,15 @@ async function startsLikeImage(file: string): Promise<boolean> {
   }
 }
 
-/** Byte-level reads through one reusable 64 KiB window (files are up to 25 MB; never read whole). */
+/**
+ * Reads through one reusable 1 MiB window. The walks below read it synchronously and search it
+ * with native regular expressions over its latin1 text; the only awaits are window loads, so a
+ * hostile file costs one load per MiB instead of a microtask per byte (a JPEG padded with 24 MB
+ * of `FF 00` pairs once held the event loop for seconds).
+ */
 class FileBytes {
-  private readonly window = Buffer.alloc(64 * 1024);
+  private readonly window = Buffer.alloc(1024 * 1024);
+  private text = '';
   private start = 0;
   private length = 0;
   constructor(
@@ -89,31 +102,49 @@ class FileBytes {
     const { bytesRead } = await this.handle.read(this.window, 0, this.window.length, pos);
     this.start = pos;
     this.length = bytesRead;
+    this.text = this.window.toString('latin1', 0, bytesRead);
   }
 
-  async at(pos: number): Promise<number | undefined> {
-    if (pos < 0 || pos >= this.size) return undefined;
-    if (pos < this.start || pos >= this.start + this.length) await this.load(pos);
-    return this.window[pos - this.start];
+  private get end(): number {
+    return this.start + this.length;
   }
 
-  async uint(pos: number, n: 2 | 4, littleEndian = false): Promise<number | undefined> {
-    let value = 0;
-    for (let i = 0; i < n; i++) {
-      const b = await this.at(littleEndian ? pos + n - 1 - i : pos + i);
-      if (b === undefined) return undefined;
-      value = value * 256 + b;
-    }
-    return value;
+  /** Makes [pos, pos + n) readable with the sync getters; false when that runs past the file. */
+  async ensure(pos: number, n: number): Promise<boolean> {
+    if (pos < 0 || pos + n > this.size) return false;
+    if (pos < this.start || pos + n > this.end) await this.load(pos);
+    return true;
   }
 
-  /** Position of the next `byte` at or after `pos`, or -1. */
-  async indexOf(byte: number, pos: number): Promise<number> {
+  byte(pos: number): number {
+    return this.window[pos - this.start]!;
+  }
+  u16(pos: number): number {
+    return this.window.readUInt16BE(pos - this.start);
+  }
+  u32(pos: number, littleEndian = false): number {
+    return littleEndian ? this.window.readUInt32LE(pos - this.start) : this.window.readUInt32BE(pos - this.start);
+  }
+
+  /**
+   * Position of the first match of the global regex `re` at or after `pos`, or -1. A match needs
+   * `lookahead` bytes after its start to be judged: one found too close to the window's end is
+   * judged again in a window that starts there.
+   */
+  async search(re: RegExp, pos: number, lookahead: number): Promise<number> {
     while (pos < this.size) {
-      if (pos < this.start || pos >= this.start + this.length) await this.load(pos);
-      const i = this.window.subarray(0, this.length).indexOf(byte, pos - this.start);
-      if (i >= 0) return this.start + i;
-      pos = this.start + this.length;
+      if (pos < this.start || pos >= this.end || (pos + lookahead >= this.end && this.end < this.size)) await this.load(pos);
+      re.lastIndex = pos - this.start;
+      const m = re.exec(this.text);
+      const lastWindow = this.end >= this.size;
+      if (m) {
+        const at = this.start + m.index;
+        if (lastWindow || at + lookahead < this.end) return at;
+        pos = at;
+        continue;
+      }
+      if (lastWindow) return -1;
+      pos = Math.max(pos + 1, this.end - lookahead);
     }
     return -1;
   }
@@ -136,9 +167,9 @@ async function imageLength(file: string, format: 'jpeg' | 'png' | 'webp'): Promi
 async function pngEnd(bytes: FileBytes): Promise<number | null> {
   const IEND = 0x49454e44;
   for (let pos = 8; ; ) {
-    const length = await bytes.uint(pos, 4);
-    const type = await bytes.uint(pos + 4, 4);
-    if (length === undefined || type === undefined) return null;
+    if (!(await bytes.ensure(pos, 8))) return null;
+    const length = bytes.u32(pos);
+    const type = bytes.u32(pos + 4);
     const end = pos + 12 + length;
     if (end > bytes.size) return null;
     if (type === IEND) return end;
@@ -146,40 +177,37 @@ async function pngEnd(bytes: FileBytes): Promise<number | null> {
   }
 }
 
+const isRestart = (m: number) => m >= 0xd0 && m <= 0xd7;
+/** Anything but a fill byte. */
+const NOT_FILL = /[^\xff]/g;
+/** After SOS, entropy-coded data runs to the first 0xFF that starts a real marker: not a stuffed 0xFF00, a restart marker or fill. */
+// eslint-disable-next-line no-control-regex -- matching raw bytes (latin1) is the point
+const SCAN_END = /\xff(?![\x00\xd0-\xd7\xff])/g;
+
 /** SOI, then marker segments; after each SOS the entropy-coded data runs to the next real marker; up to EOI. */
 async function jpegEnd(bytes: FileBytes): Promise<number | null> {
-  const isRestart = (m: number) => m >= 0xd0 && m <= 0xd7;
   for (let pos = 2; ; ) {
-    if ((await bytes.at(pos)) !== 0xff) return null;
-    while ((await bytes.at(pos)) === 0xff) pos++; // fill bytes
-    const marker = await bytes.at(pos++);
-    if (marker === undefined || marker === 0x00 || marker === 0xd8) return null;
+    if (!(await bytes.ensure(pos, 1)) || bytes.byte(pos) !== 0xff) return null;
+    pos = await bytes.search(NOT_FILL, pos, 0);
+    if (pos < 0 || !(await bytes.ensure(pos, 1))) return null;
+    const marker = bytes.byte(pos++);
+    if (marker === 0x00 || marker === 0xd8) return null;
     if (marker === 0xd9) return pos;
     if (marker === 0x01 || isRestart(marker)) continue; // markers without a length
-    const length = await bytes.uint(pos, 2);
-    if (length === undefined || length < 2 || pos + length > bytes.size) return null;
+    if (!(await bytes.ensure(pos, 2))) return null;
+    const length = bytes.u16(pos);
+    if (length < 2 || pos + length > bytes.size) return null;
     pos += length;
     if (marker !== 0xda) continue;
-    for (;;) {
-      const ff = await bytes.indexOf(0xff, pos);
-      if (ff < 0) return null;
-      const next = await bytes.at(ff + 1);
-      if (next === undefined) return null;
-      // 0xFF00 is a stuffed data byte, 0xFFD0-D7 a restart marker, 0xFFFF fill: all still scan data.
-      if (next === 0x00 || next === 0xff || isRestart(next)) {
-        pos = ff + 1;
-        continue;
-      }
-      pos = ff;
-      break;
-    }
+    const ff = await bytes.search(SCAN_END, pos, 1);
+    if (ff < 0 || ff + 1 >= bytes.size) return null;
+    pos = ff;
   }
 }
 
 /** `RIFF <size LE> WEBP…`: the image is 8 + size bytes. */
 async function webpEnd(bytes: FileBytes): Promise<number | null> {
-  const size = await bytes.uint(4, 4, true);
-  if (size === undefined) return null;
-  const end = 8 + size;
+  if (!(await bytes.ensure(4, 4))) return null;
+  const end = 8 + bytes.u32(4, true);
   return end <= bytes.size ? end : null;
 }
