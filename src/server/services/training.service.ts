@@ -43,8 +43,8 @@ export class TrainingService {
 
   /**
    * A new job that trains on from the newest checkpoint of a failed or cancelled one, with the
-   * same dataset snapshot and config. The original is claimed first (`resumed_by`), so two
-   * resumes of one job cannot both start.
+   * same dataset snapshot and config. The original is claimed (`resumed_by`) before the job is
+   * queued, so two resumes of one job cannot both start.
    */
   async resume(id: string): Promise<JobRecord> {
     const { store, paths } = this.deps;
@@ -53,14 +53,24 @@ export class TrainingService {
     if (why) throw new AppError('CONFLICT', why);
     const checkpoint = newestCheckpoint(paths, original)!;
     const newId = JobsService.newId('training');
-    const claimed = await store.amend(id, (r) => (r.resumed_by ? null : { ...r, resumed_by: newId }));
-    if (claimed?.resumed_by !== newId) throw new AppError('CONFLICT', `Job '${id}' was already resumed by ${claimed?.resumed_by ?? 'another request'}`);
+    const workDir = paths.trainingDir(newId);
+    const dropNew = () => fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    // Linked before the claim: once `resumed_by` is set, the snapshot janitor may take the original's.
     try {
-      const workDir = paths.trainingDir(newId);
       const dataset = path.join(paths.trainingDir(id), 'dataset');
       if (existsSync(dataset)) await linkDirFiles(paths.root, dataset, path.join(workDir, 'dataset'));
       else await this.snapshot(await this.trainable(original.character_id ?? ''), newId);
       await linkOrCopyInside(paths.root, checkpoint.file, resumeCheckpointPath(workDir));
+    } catch (err) {
+      await dropNew();
+      throw err;
+    }
+    const claimed = await store.amend(id, (r) => (r.resumed_by ? null : { ...r, resumed_by: newId }));
+    if (claimed?.resumed_by !== newId) {
+      await dropNew();
+      throw new AppError('CONFLICT', `Job '${id}' was already resumed by ${claimed?.resumed_by ?? 'another request'}`);
+    }
+    try {
       const job = await this.deps.jobs.create({
         id: newId,
         type: 'training',
@@ -75,7 +85,7 @@ export class TrainingService {
       return job;
     } catch (err) {
       await store.amend(id, (r) => (r.resumed_by === newId ? { ...r, resumed_by: undefined } : null)).catch(() => undefined);
-      await fs.rm(paths.trainingDir(newId), { recursive: true, force: true }).catch(() => undefined);
+      await dropNew();
       throw err;
     }
   }
