@@ -16,10 +16,6 @@ export PORT=${PORT:-8000}
 export COMFYUI_URL=${COMFYUI_URL:-http://127.0.0.1:8188}
 export COMFYUI_DIR=${COMFYUI_DIR:-/comfyui}
 
-# ISENGARD_UPSCALE_URL lets a pod without GitHub access use a mirror; the checksum still decides.
-UPSCALE_URL=${ISENGARD_UPSCALE_URL:-"https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/RealESRGAN_x2plus.pth"}
-UPSCALE_SHA256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb"
-
 say() { printf '\033[1m[isengard]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[isengard] %s\033[0m\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = "0" ]; }
@@ -65,21 +61,10 @@ redis_answers() {
   ) 2>/dev/null
 }
 
-ensure_upscale_model() {
-  local dir="$COMFYUI_DIR/models/upscale_models" file
-  file="$dir/RealESRGAN_x2plus.pth"
-  [ -f "$file" ] && return 0
-  mkdir -p "$dir" || die "cannot create $dir"
-  say "downloading RealESRGAN_x2plus.pth to $dir"
-  if command -v curl >/dev/null; then curl -fL --retry 3 -o "$file.part" "$UPSCALE_URL" || { rm -f "$file.part"; die "download of $UPSCALE_URL failed"; }
-  else wget -q -O "$file.part" "$UPSCALE_URL" || { rm -f "$file.part"; die "download of $UPSCALE_URL failed"; }; fi
-  local got
-  got=$(sha256sum "$file.part" | cut -d' ' -f1)
-  if [ "$got" != "$UPSCALE_SHA256" ]; then
-    rm -f "$file.part"
-    die "RealESRGAN_x2plus.pth checksum mismatch (got $got, want $UPSCALE_SHA256); file deleted"
-  fi
-  mv "$file.part" "$file"
+# ComfyUI's model files (workflows/models.json): checksummed, resumable downloads in src/tools/models.
+pod_setup() { node --import tsx src/tools/pod-setup.ts "$@"; }
+ensure_models() {
+  pod_setup models || say "WARNING: some ComfyUI model files are missing (see above); \`./start.sh doctor\` lists what is not ready"
 }
 
 check_comfyui() {
@@ -135,7 +120,7 @@ run() {
     redis_flag=(--redis)
   fi
   if [ "$ISENGARD_MODE" = "production" ]; then
-    [ "${IMAGE_BACKEND:-comfyui}" = "comfyui" ] && { ensure_upscale_model; check_comfyui; }
+    [ "${IMAGE_BACKEND:-comfyui}" = "comfyui" ] && { ensure_models; check_comfyui; }
   fi
   if build_is_fresh; then say "dist/ is up to date (./start.sh build rebuilds)"; else build; fi
   warn_exposed
@@ -175,6 +160,7 @@ case "${1:-}" in
   ""|run) run ;;
   test) test_all ;;
   build) ensure_node_modules; build force ;;
-  models) ensure_upscale_model ;;
-  *) echo "usage: ./start.sh [test]" >&2; exit 2 ;;
+  models) ensure_node_modules; pod_setup models ;;
+  doctor) ensure_node_modules; pod_setup doctor ;;
+  *) echo "usage: ./start.sh [run|test|build|models|doctor]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 /** Shell: top bar with navigation and server health, then the page for the current route. */
 import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
+import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
@@ -97,6 +98,7 @@ export function App() {
         <Health />
         <LogoutButton />
       </header>
+      <ReadinessBanner />
       <main>
         <Boundary resetKey={route}>
           <Page path={route} />

@@ -55,6 +55,10 @@ export interface FakeComfyUI {
   interrupts: Array<{ prompt_id?: string; interrupted?: string }>;
   deleted: string[];
   requests: string[];
+  /** Every POST /free body, with the time it arrived (ComfyUI's server.py sets unload/free flags from it). */
+  frees: Array<{ unload_models?: unknown; free_memory?: unknown; at: number }>;
+  /** Like ComfyUI's model management: FLUX stays loaded after a prompt until /free unloads it. */
+  modelsLoaded: boolean;
   /** Total ms spent executing prompts: the GPU-busy time a benchmark compares wall time with. */
   stats: { busyMs: number; wsConnections: number };
   setMode(mode: Partial<FakeMode>): void;
@@ -64,7 +68,7 @@ export interface FakeComfyUI {
 export async function startFakeComfyUI(opts: Partial<FakeMode> & { objectInfoPath?: string; comfyuiDir?: string } = {}): Promise<FakeComfyUI> {
   const objectInfo = parseJsonBig(fs.readFileSync(opts.objectInfoPath ?? FIXTURE_OBJECT_INFO, 'utf8')) as Record<string, any>;
   const mode: FakeMode = { stepDelayMs: 2, gpuMsPerImage: null, rejectPrompt: null, executionError: null, dropWs: null, hang: false, promptResponseDelayMs: 0, ...opts };
-  const fake: FakeComfyUI = { url: '', prompts: [], interrupts: [], deleted: [], requests: [], stats: { busyMs: 0, wsConnections: 0 }, setMode: (m) => Object.assign(mode, m), close };
+  const fake: FakeComfyUI = { url: '', prompts: [], interrupts: [], deleted: [], requests: [], frees: [], modelsLoaded: false, stats: { busyMs: 0, wsConnections: 0 }, setMode: (m) => Object.assign(mode, m), close };
   const sockets = new Map<string, WebSocket>();
   const history = new Map<string, Record<string, unknown>>();
   const files = new Map<string, Buffer>();
@@ -147,6 +151,7 @@ export async function startFakeComfyUI(opts: Partial<FakeMode> & { objectInfoPat
       send(cid, type, full);
     };
     emit('execution_start', {}, true);
+    fake.modelsLoaded = true;
     emit('execution_cached', { nodes: [] }, true);
     const outputs: Record<string, unknown> = {};
     let current = '';
@@ -223,7 +228,13 @@ export async function startFakeComfyUI(opts: Partial<FakeMode> & { objectInfoPat
       const body = (raw ? parseJsonBig(raw) : {}) as Record<string, unknown>;
       const route = `${req.method} ${url.pathname}`;
       if (route === 'GET /object_info') return json(res, 200, info());
-      if (route === 'GET /system_stats') return json(res, 200, { system: { os: 'posix', comfyui_version: '0.3.fake', python_version: '3.12', pytorch_version: '2.7' }, devices: [{ name: 'cuda:0 Fake GPU', type: 'cuda', vram_total: 24e9, vram_free: 20e9 }] });
+      if (route === 'GET /system_stats') return json(res, 200, { system: { os: 'posix', comfyui_version: '0.3.fake', python_version: '3.12', pytorch_version: '2.7' }, devices: [{ name: 'cuda:0 Fake GPU', type: 'cuda', vram_total: 24e9, vram_free: fake.modelsLoaded ? 1e9 : 20e9 }] });
+      if (route === 'POST /free') {
+        // server.py: flags only; the prompt worker unloads once idle (at once here when nothing runs).
+        fake.frees.push({ unload_models: body.unload_models, free_memory: body.free_memory, at: Date.now() });
+        if (body.unload_models === true && !running) fake.modelsLoaded = false;
+        return res.writeHead(200).end();
+      }
       if (route === 'GET /queue') return json(res, 200, { queue_running: running ? [item(running)] : [], queue_pending: pending.map(item) });
       if (route.startsWith('GET /history/')) {
         const id = decodeURIComponent(url.pathname.slice('/history/'.length));

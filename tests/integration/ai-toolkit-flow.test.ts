@@ -20,7 +20,6 @@ beforeAll(async () => {
     env: {
       TRAINING_BACKEND: 'ai-toolkit',
       AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
-      AI_TOOLKIT_PYTHON: 'python3',
       // A local folder, as on a pod with the model downloaded (the hub id needs HF_TOKEN).
       FLUX_MODEL: '/models/FLUX.1-dev',
       FAKE_AI_TOOLKIT_STEP_MS: '5',

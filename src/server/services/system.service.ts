@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { ApiInfo, ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { Readiness } from '../../shared/readiness.js';
 import { countLiveWorkers } from '../../shared/node/worker-registry.js';
 import { isWriteRefusal, KEY_PREFIX, writeRefusalReason } from '../../shared/node/redis.js';
+
+/** The doctor spawns python and probes ComfyUI: one run serves every caller for this long. */
+const READINESS_CACHE_MS = 15_000;
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -15,10 +19,22 @@ export interface Health {
 const WRITE_PROBE_KEY = `${KEY_PREFIX}health:write-probe`;
 
 export class SystemService {
+  private readinessRun: { at: number; result: Promise<Readiness> } | null = null;
+
   constructor(
     private readonly redis: Redis,
     private readonly meta: { version: string; mode: string; training: TrainingCapabilities; image: ImageCapabilities },
+    private readonly checkReadiness: () => Promise<Readiness> = async () => ({ items: [] }),
   ) {}
+
+  readiness(): Promise<Readiness> {
+    if (!this.readinessRun || Date.now() - this.readinessRun.at > READINESS_CACHE_MS) {
+      const result = this.checkReadiness();
+      this.readinessRun = { at: Date.now(), result };
+      result.catch(() => (this.readinessRun = null));
+    }
+    return this.readinessRun.result;
+  }
 
   info(): ApiInfo {
     return {

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { comfyuiUrlFor, ConfigError, parseConfig } from './config.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -37,6 +40,11 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud'],
     ['TRAINING_BACKEND', 'kohya'],
     ['ISENGARD_API_TOKEN', 'short'],
+    ['COMFYUI_URLS', 'http://127.0.0.1:8188'],
+    ['COMFYUI_URLS', '0=not-a-url'],
+    ['COMFYUI_URLS', '0=http://a:1,0=http://b:2'],
+    ['COMFYUI_URLS', ' , '],
+    ['COMFYUI_URLS', 'gpu 0=http://a:1'],
     ['TRUST_PROXY', 'yes-please'],
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '99'],
@@ -72,6 +80,38 @@ describe('config', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Invalid environment variable PORT="nope"');
+  });
+
+  it('COMFYUI_URLS maps each worker GPU to its own ComfyUI, falling back to COMFYUI_URL', () => {
+    const env = { COMFYUI_URL: 'http://127.0.0.1:8188', COMFYUI_URLS: '0=http://127.0.0.1:8188, 1=http://127.0.0.1:8189' };
+    expect(parseConfig(env).COMFYUI_URLS).toEqual({ '0': 'http://127.0.0.1:8188', '1': 'http://127.0.0.1:8189' });
+    expect(comfyuiUrlFor(parseConfig({ ...env, CUDA_VISIBLE_DEVICES: '1' }))).toEqual({ url: 'http://127.0.0.1:8189', dedicated: true });
+    expect(comfyuiUrlFor(parseConfig({ ...env, CUDA_VISIBLE_DEVICES: '1,0' }))).toEqual({ url: 'http://127.0.0.1:8189', dedicated: true });
+    expect(comfyuiUrlFor(parseConfig({ ...env, CUDA_VISIBLE_DEVICES: '2' }))).toEqual({ url: 'http://127.0.0.1:8188', dedicated: false });
+    expect(comfyuiUrlFor(parseConfig({ ...env }))).toEqual({ url: 'http://127.0.0.1:8188', dedicated: false });
+    expect(comfyuiUrlFor(parseConfig({ COMFYUI_URL: 'http://x:1', CUDA_VISIBLE_DEVICES: '0' }))).toEqual({ url: 'http://x:1', dedicated: false });
+  });
+
+  it("AI_TOOLKIT_PYTHON defaults to the toolkit's venv python when it exists", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isengard-aitk-venv-'));
+    try {
+      expect(parseConfig({ AI_TOOLKIT_DIR: dir }).AI_TOOLKIT_PYTHON).toBe('python3');
+      fs.mkdirSync(path.join(dir, 'venv', 'bin'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'venv', 'bin', 'python'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(parseConfig({ AI_TOOLKIT_DIR: dir }).AI_TOOLKIT_PYTHON).toBe(path.join(dir, 'venv', 'bin', 'python'));
+      expect(parseConfig({ AI_TOOLKIT_DIR: dir, AI_TOOLKIT_PYTHON: '/usr/bin/python3.11' }).AI_TOOLKIT_PYTHON).toBe('/usr/bin/python3.11');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker started with a bad COMFYUI_URLS exits 1 naming the variable', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/shared/node/config.ts').then(m => m.loadConfigOrExit())"], {
+      env: { ...process.env, VOLUME_ROOT: os.tmpdir(), COMFYUI_URLS: '0:http://127.0.0.1:8188' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Invalid environment variable COMFYUI_URLS="0:http://127.0.0.1:8188"');
   });
 });
 

@@ -2,6 +2,7 @@
  * Environment (docs/contracts.md), parsed once with zod. A bad value is reported with the variable's
  * name; entry points call `loadConfigOrExit` so the process exits 1 with that sentence.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { assertVolumeWritable } from './volume.js';
@@ -19,6 +20,38 @@ const url = (protocols: string[]) =>
     }
   }, `must be a ${protocols.join(' or ')} URL`);
 
+const GPU_ID = /^[A-Za-z0-9_-]+$/;
+
+/** `0=http://…,1=http://…` → {"0": "http://…", "1": "http://…"}; every entry must be `gpu=url`. */
+const comfyuiUrls = z.string().transform((value, ctx) => {
+  const map: Record<string, string> = {};
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const gpu = part.slice(0, eq).trim();
+    const target = part.slice(eq + 1).trim();
+    let ok = eq > 0 && GPU_ID.test(gpu);
+    try {
+      ok &&= ['http:', 'https:'].includes(new URL(target).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      ctx.addIssue({ code: 'custom', message: `'${part}' is not gpu=http(s)-URL (example: 0=http://127.0.0.1:8188,1=http://127.0.0.1:8189)` });
+      return z.NEVER;
+    }
+    if (map[gpu] !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `GPU ${gpu} is listed twice` });
+      return z.NEVER;
+    }
+    map[gpu] = target;
+  }
+  if (Object.keys(map).length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'lists no gpu=URL pair' });
+    return z.NEVER;
+  }
+  return map;
+});
+
 const envSchema = z.object({
   ISENGARD_MODE: z.enum(MODES).default('production'),
   TRAINING_BACKEND: z.enum(['ai-toolkit', 'mock']).optional(),
@@ -30,8 +63,19 @@ const envSchema = z.object({
   COMFYUI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8188'),
   COMFYUI_DIR: z.string().min(1).default('/comfyui'),
   AI_TOOLKIT_DIR: z.string().min(1).default('/ai-toolkit'),
-  AI_TOOLKIT_PYTHON: z.string().min(1).default('python3'),
+  /** Unset: `$AI_TOOLKIT_DIR/venv/bin/python` when that exists (ai-toolkit installs into it), else `python3`. */
+  AI_TOOLKIT_PYTHON: z.string().min(1).optional(),
   FLUX_MODEL: z.string().min(1).default('black-forest-labs/FLUX.1-dev'),
+  /** Hugging Face token for gated models (FLUX.1-dev). Never logged. */
+  HF_TOKEN: z.string().min(1).optional(),
+  /** Hugging Face cache root (hub downloads land in `$HF_HOME/hub`); put it on the volume. */
+  HF_HOME: z.string().min(1).optional(),
+  /** One ComfyUI per GPU: `0=http://127.0.0.1:8188,1=http://127.0.0.1:8189`, keyed by CUDA_VISIBLE_DEVICES. */
+  COMFYUI_URLS: comfyuiUrls.optional(),
+  /** The GPU(s) this worker sees; selects its ComfyUI from COMFYUI_URLS. */
+  CUDA_VISIBLE_DEVICES: z.string().optional(),
+  /** Another models list for `./start.sh models` and the doctor (mirrors, tests). */
+  ISENGARD_MODELS_MANIFEST: z.string().min(1).optional(),
   ISENGARD_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(LEVELS).default('info'),
   /** Worker: name shown in records and logs. */
@@ -56,10 +100,31 @@ const envSchema = z.object({
   MOCK_STEP_MS: z.coerce.number().min(0).max(60000).default(5),
 });
 
-export type Config = Omit<z.infer<typeof envSchema>, 'TRAINING_BACKEND' | 'IMAGE_BACKEND'> & {
+export type Config = Omit<z.infer<typeof envSchema>, 'TRAINING_BACKEND' | 'IMAGE_BACKEND' | 'AI_TOOLKIT_PYTHON'> & {
   TRAINING_BACKEND: 'ai-toolkit' | 'mock';
   IMAGE_BACKEND: 'comfyui' | 'mock';
+  AI_TOOLKIT_PYTHON: string;
 };
+
+/** ai-toolkit's install guide makes a venv inside its folder; its python is the one with torch. */
+export function defaultToolkitPython(toolkitDir: string): string {
+  const venv = path.join(path.resolve(toolkitDir), 'venv', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';
+}
+
+/**
+ * The ComfyUI this process's GPU should use: COMFYUI_URLS by CUDA_VISIBLE_DEVICES (the whole value,
+ * then its first id), else COMFYUI_URL. `dedicated` says the URL came from the per-GPU map.
+ */
+export function comfyuiUrlFor(config: Pick<Config, 'COMFYUI_URL' | 'COMFYUI_URLS' | 'CUDA_VISIBLE_DEVICES'>): { url: string; dedicated: boolean } {
+  const gpus = config.CUDA_VISIBLE_DEVICES?.trim();
+  const map = config.COMFYUI_URLS;
+  if (map && gpus) {
+    const hit = map[gpus] ?? map[gpus.split(',')[0]!.trim()];
+    if (hit) return { url: hit, dedicated: true };
+  }
+  return { url: config.COMFYUI_URL, dedicated: false };
+}
 
 export class ConfigError extends Error {}
 
@@ -79,9 +144,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   return {
     ...c,
     VOLUME_ROOT: path.resolve(c.VOLUME_ROOT),
+    AI_TOOLKIT_PYTHON: c.AI_TOOLKIT_PYTHON ?? defaultToolkitPython(c.AI_TOOLKIT_DIR),
     TRAINING_BACKEND: c.TRAINING_BACKEND ?? (fast ? 'mock' : 'ai-toolkit'),
     IMAGE_BACKEND: c.IMAGE_BACKEND ?? (fast ? 'mock' : 'comfyui'),
   };
+}
+
+/** Every ComfyUI the workers use: one per COMFYUI_URLS entry (labelled `gpu N`), else COMFYUI_URL. */
+export function comfyuiUrlsOf(config: Pick<Config, 'COMFYUI_URL' | 'COMFYUI_URLS'>): Array<{ label: string | null; url: string }> {
+  if (!config.COMFYUI_URLS) return [{ label: null, url: config.COMFYUI_URL }];
+  return Object.entries(config.COMFYUI_URLS).map(([gpu, url]) => ({ label: `gpu ${gpu}`, url }));
 }
 
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {

@@ -2,13 +2,14 @@
 import { GLOBAL_OPTIONS, optionHelp } from '../args.js';
 import { characterCommands } from './characters.js';
 import type { Command } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { jobCommands } from './jobs.js';
 import { loraCommands } from './loras.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, ...characterCommands, trainCommand, generateCommand, ...jobCommands, ...loraCommands];
+export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, trainCommand, generateCommand, ...jobCommands, ...loraCommands];
 
 export type Resolved =
   | { kind: 'command'; command: Command; args: string[] }
@@ -35,7 +36,7 @@ const listing = (commands: readonly Command[]) => {
   return commands.map((c) => `  ${usageLine(c).slice('isengard '.length).padEnd(width)}  ${c.summary}`);
 };
 
-export const EXIT_CODES_HELP = 'Exit codes: 0 ok · 1 job failed or cancelled · 2 bad usage or input (including a server 400) · 3 server unreachable · 130 interrupted (the job keeps running)';
+export const EXIT_CODES_HELP = 'Exit codes: 0 ok · 1 job failed or cancelled (doctor: a check failed) · 2 bad usage or input (including a server 400) · 3 server unreachable · 130 interrupted (the job keeps running)';
 
 export function mainHelp(): string[] {
   return [

@@ -31,8 +31,7 @@ export function removeTmpDirs(): void {
 export function fakeToolkitConfig(volumeRoot: string, env: NodeJS.ProcessEnv = {}): Config {
   return parseConfig({
     VOLUME_ROOT: volumeRoot,
-    AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR,
-    AI_TOOLKIT_PYTHON: 'python3',
+    AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR, // AI_TOOLKIT_PYTHON defaults to its fake venv/bin/python
     FLUX_MODEL: '/models/FLUX.1-dev',
     ...env,
   });

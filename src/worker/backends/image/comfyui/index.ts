@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { comfyuiImage } from '../../../../shared/manifests.js';
-import type { Config } from '../../../../shared/node/config.js';
+import { comfyuiUrlFor, type Config } from '../../../../shared/node/config.js';
 import type { ImageBackend } from '../../types.js';
 import { ComfyUIClient, type ClientOptions } from './comfyui-client.js';
 import { causeText, ComfyUIUnreachableError } from './comfyui-http.js';
@@ -22,7 +22,8 @@ export interface ComfyuiBackendOptions {
 }
 
 export function createComfyuiBackend(config: Config, options: ComfyuiBackendOptions = {}): ImageBackend {
-  const url = config.COMFYUI_URL;
+  // With COMFYUI_URLS, the ComfyUI running on this worker's own GPU.
+  const { url, dedicated } = comfyuiUrlFor(config);
   let client = new ComfyUIClient({ url, ...options.client });
   let loaded: Promise<WorkflowSet> | null = null;
   const dir = () => options.workflowsDir ?? findWorkflowsDir();
@@ -43,7 +44,10 @@ export function createComfyuiBackend(config: Config, options: ComfyuiBackendOpti
     capabilities: comfyuiImage,
 
     async init(logger: Logger): Promise<void> {
-      const log = logger.child({ component: 'comfyui' });
+      const log = logger.child({ component: 'comfyui', comfyui_url: url });
+      if (config.COMFYUI_URLS && !dedicated) {
+        log.warn({ CUDA_VISIBLE_DEVICES: config.CUDA_VISIBLE_DEVICES ?? null }, `COMFYUI_URLS has no entry for this worker's GPU; generations go to COMFYUI_URL ${url}`);
+      }
       client = new ComfyUIClient({ url, logger: log, ...options.client });
       const set = await workflows();
       let info;

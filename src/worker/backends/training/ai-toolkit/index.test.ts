@@ -162,13 +162,14 @@ describe('ai-toolkit backend against the fake run.py', () => {
     expect(fs.existsSync(path.join(workDir, 'config.yaml'))).toBe(false);
   });
 
-  it('fails clearly without run.py, and init only warns', async () => {
+  it('fails clearly without run.py, and init logs an error instead of ready (without throwing)', async () => {
     const root = tmpDir();
     const backend = createAiToolkitBackend(fakeToolkitConfig(root, { AI_TOOLKIT_DIR: path.join(root, 'nope'), AI_TOOLKIT_PYTHON: '/nonexistent/python' }));
     const lines: { level: number; msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
     await expect(backend.init!(logger)).resolves.toBeUndefined();
-    expect(lines.filter((l) => l.level === 40).map((l) => l.msg).join('\n')).toMatch(/run\.py is missing[\s\S]*does not run/);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg).join('\n')).toMatch(/^ai-toolkit is NOT ready: .*run\.py is missing \(set AI_TOOLKIT_DIR/);
+    expect(lines.map((l) => l.msg)).not.toContain('ai-toolkit backend ready');
     const job = makeJob(root);
     const datasetDir = await makeDataset(path.join(root, 'ds'));
     const input = { config: effectiveConfig(), character: { id: 'c', name: 'Z', trigger_word: TRIGGER }, datasetDir, workDir: path.join(root, 'w') };

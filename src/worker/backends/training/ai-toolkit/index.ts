@@ -3,7 +3,6 @@
  * `$AI_TOOLKIT_PYTHON run.py config.yaml` in AI_TOOLKIT_DIR, turns its tqdm bar into job progress,
  * records checkpoints and samples as they appear, and returns the final `<name>.safetensors`.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +22,8 @@ import { buildTrainerConfig, renderTrainerYaml, summarizeTrainerConfig } from '.
 import { DEFAULT_KILL_GRACE_MS, startTrainer, type TrainerExit, type TrainerStream } from './trainer-process.js';
 import { parseTqdmLine } from './tqdm-parser.js';
 import { killStaleTrainer, recordTrainerPid } from './stale-trainer.js';
+import { checkToolkitPython, hubTokenWarning } from './startup-checks.js';
+import { comfyuiOnThisGpu, freeComfyuiMemory } from './gpu-share.js';
 
 export interface AiToolkitBackendOptions {
   /** Added to the trainer's environment (tests drive the fake trainer with it). */
@@ -44,17 +45,6 @@ function failureMessage(exit: TrainerExit): string {
   return text ? `ai-toolkit ${how}:\n${text}` : `ai-toolkit ${how} without output`;
 }
 
-function pythonAnswers(python: string, cwd: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    let out = '';
-    const child = spawn(python, ['--version'], { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', () => resolve(null));
-    child.on('close', (code) => resolve(code === 0 ? out.trim() : null));
-  });
-}
-
 export function createAiToolkitBackend(config: Config, options: AiToolkitBackendOptions = {}): TrainingBackend {
   const toolkitDir = path.resolve(config.AI_TOOLKIT_DIR);
   const python = config.AI_TOOLKIT_PYTHON;
@@ -66,17 +56,15 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
     capabilities: aiToolkitTraining,
 
     async init(logger: Logger): Promise<void> {
-      // Only warn: the API and the mock image path stay useful on a machine without the trainer.
-      const runPy = path.join(toolkitDir, 'run.py');
-      if (!existsSync(runPy)) {
-        logger.warn({ AI_TOOLKIT_DIR: toolkitDir }, `ai-toolkit not found: ${runPy} is missing; training jobs will fail until it is installed`);
-      }
-      const version = await pythonAnswers(python, existsSync(toolkitDir) ? toolkitDir : process.cwd());
-      if (version === null) {
-        logger.warn({ AI_TOOLKIT_PYTHON: python }, `ai-toolkit python '${python}' does not run; training jobs will fail`);
+      // Only log: the API and the other queue stay useful on a machine without a working trainer.
+      const check = await checkToolkitPython(python, toolkitDir, { env: options.env });
+      if (!check.ok) {
+        logger.error({ AI_TOOLKIT_DIR: toolkitDir, AI_TOOLKIT_PYTHON: python }, `ai-toolkit is NOT ready: ${check.reason}; training jobs will fail until this is fixed`);
       } else {
-        logger.info({ AI_TOOLKIT_DIR: toolkitDir, python: version }, 'ai-toolkit backend ready');
+        logger.info({ AI_TOOLKIT_DIR: toolkitDir, python, versions: check.versions }, 'ai-toolkit backend ready');
       }
+      const tokenWarning = hubTokenWarning(config.FLUX_MODEL, config.HF_TOKEN, { ...process.env, HF_HOME: config.HF_HOME });
+      if (tokenWarning) logger.warn({ FLUX_MODEL: config.FLUX_MODEL }, tokenWarning);
     },
 
     async train(input: TrainingInput, ctx: JobContext): Promise<TrainingResult> {
@@ -128,6 +116,10 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
         });
       };
 
+      const sharedComfyui = comfyuiOnThisGpu(config);
+      if (sharedComfyui) await freeComfyuiMemory(sharedComfyui, ctx.logger);
+      if (ctx.signal.aborted) throw new JobCancelledError();
+
       const started = Date.now();
       const proc = startTrainer({
         python,
@@ -138,6 +130,7 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
         onLine,
       });
       recordTrainerPid(input.workDir, proc.pid);
+      ctx.logger.info(`ai-toolkit started (pid ${proc.pid})`, 'trainer.start', { pid: proc.pid, python });
       const onAbort = () => {
         ctx.logger.warning('Stopping trainer (SIGTERM to its process group)', 'trainer.cancel', { pid: proc.pid });
         proc.cancel();
