@@ -96,6 +96,11 @@ export function buildInputs(manifests: ActiveManifests) {
     }),
     jobId: request({ id: idField('id', JOB_ID_PATTERN) }),
     watchJob: request({ jobId: idField('jobId', JOB_ID_PATTERN) }),
+    /** `lastEventId` is set by the SSE link on a reconnect: the byte offset to resume the log from. */
+    followLog: request({
+      jobId: idField('jobId', JOB_ID_PATTERN),
+      lastEventId: z.string().regex(/^\d{1,15}$/, { error: "Parameter 'lastEventId' must be a byte offset" }).nullish(),
+    }),
     jobList: request({ ...listFields, type: optionalParamField('type', { type: 'enum', options: JOB_TYPES, wired: true }) }),
     typedJobList: request(listFields),
     jobPrune: request({

@@ -236,13 +236,13 @@ export class JobProcessor {
   }
 
   private async finishFailed(id: string, jobLog: JobLogger, err: unknown): Promise<void> {
-    const error = errorMessage(err);
+    const error = jobLog.withoutVolumeRoot(errorMessage(err)); // the record is an API answer: no server paths
     jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
     await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
   }
 
   private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown): Promise<void> {
-    const error = errorMessage(err);
+    const error = jobLog.withoutVolumeRoot(errorMessage(err));
     const message = `Attempt ${record.attempts} failed (${error}); it will be retried`;
     jobLog.warning(message, 'job.retry', { attempt: record.attempts, error, error_type: err instanceof Error ? err.name : typeof err });
     await this.persist(record.id, (r) => ({ ...r, status: 'queued', message, eta_seconds: undefined }));

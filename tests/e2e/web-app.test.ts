@@ -177,6 +177,8 @@ describe('web app', () => {
     await rows.first().click();
     await page.waitForURL(`**/jobs/${trainingJobId}`);
     await page.locator('.log-line', { hasText: 'job.complete' }).waitFor();
+    // The jobs.onLog subscription ends at the terminal status, and the view says so.
+    await page.getByText(/^\d+ lines · job finished$/).waitFor();
     await h.shoot('jobs');
 
     await page.getByLabel('Type').selectOption('');

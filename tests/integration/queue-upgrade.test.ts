@@ -34,8 +34,9 @@ describe('jobs left in the old per-type queues', () => {
       const waiting = await start('left waiting');
       const handedOver = await start('handed over');
       const orphaned = await start('its old worker died');
+      const stillRunning = await start('an old worker is still running it');
       // No worker yet: take them out of the GPU queue and put them where the old API would have.
-      for (const job of [waiting, handedOver, orphaned]) await redis.multi().lrem(newKey('waiting'), 0, job.id).hdel(newKey('jobs'), job.id).exec();
+      for (const job of [waiting, handedOver, orphaned, stillRunning]) await redis.multi().lrem(newKey('waiting'), 0, job.id).hdel(newKey('jobs'), job.id).exec();
       await old.createJob({ id: waiting.id, correlation_id: waiting.correlation_id }).setId(waiting.id).save();
       // The old hand-over re-queued a job under `id~rand`.
       await old.createJob({ id: handedOver.id, correlation_id: handedOver.correlation_id }).setId(`${handedOver.id}~a1b2c3`).save();
@@ -43,6 +44,10 @@ describe('jobs left in the old per-type queues', () => {
       await old.createJob({ id: orphaned.id, correlation_id: orphaned.correlation_id }).setId(orphaned.id).save();
       await redis.multi().lrem(oldKey('waiting'), 0, orphaned.id).lpush(oldKey('active'), orphaned.id).exec();
       await stack.api.services.store.update(orphaned.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
+      // This one an old worker is still running: it holds the lease, so the job stays where that worker acknowledges it.
+      await old.createJob({ id: stillRunning.id, correlation_id: stillRunning.correlation_id }).setId(stillRunning.id).save();
+      await redis.multi().lrem(oldKey('waiting'), 0, stillRunning.id).lpush(oldKey('active'), stillRunning.id).set(`isengard:job-lease:${stillRunning.id}`, 'old-worker', 'PX', 60_000).exec();
+      await stack.api.services.store.update(stillRunning.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
 
       const worker = await stack.spawnWorker({ WORKER_NAME: 'upgraded-w' });
       for (const job of [waiting, handedOver]) {
@@ -51,7 +56,11 @@ describe('jobs left in the old per-type queues', () => {
       expect(await stack.waitFor(orphaned.id, undefined, 15_000)).toMatchObject({ status: 'completed', attempts: 2, worker: 'upgraded-w' });
       expect((await readLogLines(stack.url, orphaned.id)).map((l) => l.event)).toContain('job.retry');
       expect(worker.output.some((l) => l.includes('moved jobs from the old per-type queues'))).toBe(true);
-      expect([await redis.hlen(oldKey('jobs')), await redis.llen(oldKey('waiting')), await redis.llen(oldKey('active'))]).toEqual([0, 0, 0]);
+      // Nothing else is left in the old queue; the GPU queue never got the still-running job.
+      expect(await redis.lrange(oldKey('active'), 0, -1)).toEqual([stillRunning.id]);
+      expect(await redis.hkeys(oldKey('jobs'))).toEqual([stillRunning.id]);
+      expect(await redis.llen(oldKey('waiting'))).toBe(0);
+      expect(await stack.api.services.store.get(stillRunning.id)).toMatchObject({ status: 'running', attempts: 1, worker: 'old-worker' });
       expect(await redis.hlen(newKey('jobs'))).toBe(0);
     } finally {
       await old.close(1000);

@@ -23,7 +23,7 @@ describe('./start.sh output', () => {
     expect(studio.stderr()).toContain('Redis answers at');
     expect(studio.stderr()).toMatch(/RATE_LIMIT_PER_MINUTE.*Too big: expected number to be <=100000/);
     expect(studio.allPids()).toEqual([]);
-  });
+  }, 90_000);
 
   it('a good start prints the URL line, and SIGTERM stops workers, then the API, then Redis', async () => {
     const studio = await launch();
@@ -35,12 +35,12 @@ describe('./start.sh output', () => {
     const stops = [...studio.stderr().matchAll(/stopped (\S+)/g)].map((m) => m[1]);
     expect(stops).toEqual(['worker', 'api', 'redis']);
     expect(pids.filter(alive)).toEqual([]);
-  });
+  }, 90_000);
 
   it('HOST=0.0.0.0 without ISENGARD_API_TOKEN: the warning and the URL line reach the terminal', async () => {
     const studio = await launch({ REDIS_URL: redis.url, HOST: '0.0.0.0', ISENGARD_API_TOKEN: '' });
     await studio.waitForStderr(/WARNING: listening on 0\.0\.0\.0 without ISENGARD_API_TOKEN/);
     await studio.waitForStderr(new RegExp(`at http://0\\.0\\.0\\.0:${studio.port} `));
     expect(await studio.stop()).toEqual({ code: 0, signal: null });
-  });
+  }, 90_000);
 });

@@ -60,12 +60,12 @@ describe('./start.sh supervises', () => {
     expect((await studio.waitForJob(after.id)).status).toBe('completed');
     expect(studio.pidOf('worker')).toBe(studio.allPids()[1]); // the worker reconnected: never restarted
     expect(await studio.stop()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('kill -9 of the worker mid-training: back within seconds, the job re-runs once, never left running', async () => {
-    const studio = await launch({ MOCK_STEP_MS: '15' });
+    const studio = await launch({ MOCK_STEP_MS: '20' });
     await studio.waitForStderr(URL_LINE);
-    const job = await startTraining(studio, { steps: 400 });
+    const job = await startTraining(studio, { steps: 600 });
     await studio.waitForJob(job.id, (r) => r.status === 'running' && (r.current_step ?? 0) > 20, 30_000);
     const worker = studio.pidOf('worker')!;
     process.kill(worker, 'SIGKILL');
@@ -76,7 +76,7 @@ describe('./start.sh supervises', () => {
     if (done.status === 'completed') expect(done.attempts).toBe(2);
     else expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/\S/) });
     expect(await studio.stop()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('a trainer group left by a killed worker is ended, and Ctrl-C leaves no trainer behind', async () => {
     const studio = await launch({
@@ -107,7 +107,7 @@ describe('./start.sh supervises', () => {
     const pids = studio.allPids();
     expect(await studio.stop()).toEqual({ code: 0, signal: null });
     expect([second, ...pids].filter(alive)).toEqual([]);
-  });
+  }, 120_000);
 
   it('five crashes within two minutes: backoff 1, 2, 4, 8 s, then it gives up, says why and stops everything', async () => {
     const studio = await launch();
@@ -126,6 +126,6 @@ describe('./start.sh supervises', () => {
     expect(studio.stderr()).toMatch(new RegExp(`api \\(pid ${killed[4]}\\) was killed by SIGKILL: 5 crashes within 2 minutes; giving up and stopping everything`));
     expect([...studio.stderr().matchAll(/stopped (\S+)/g)].map((m) => m[1])).toEqual(['worker', 'redis']);
     expect(pids.filter(alive)).toEqual([]);
-  });
+  }, 120_000);
 });
 

@@ -2,6 +2,7 @@
  * What a user sees carries no server paths: the downloadable job log shows paths relative to
  * VOLUME_ROOT, and prompts refuse control characters like names and captions do.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobLogger } from '../../src/shared/node/job-logger.js';
@@ -54,6 +55,30 @@ describe('job logs', () => {
     expect(written!.fields).toEqual({ path: `training/${id}/config.yaml`, datasets: [{ folder_path: `training/${id}/dataset` }] });
     expect(saved!.msg).toBe('Saved image 1/1 as outputs/generation-00000000beef/out_0.png');
   });
+});
+
+describe('job records', () => {
+  it('a job that fails on a file error records the path relative to the volume, not the absolute one', async () => {
+    // A stack of its own without a worker, so the snapshot is gone before any trainer starts.
+    const own = volumeSandbox('isengard-sec-recpaths-');
+    const solo = await startStack({ env: { VOLUME_ROOT: own.volume } });
+    try {
+      const character = await characterWithImages(solo, 1, 'gone_person');
+      const started = await solo.call<{ id: string }>('training.start', { character_id: character, config: { steps: 100 } });
+      // A volume hiccup: the trainer's ENOENT names the absolute snapshot folder.
+      fs.rmSync(path.join(own.volume, 'training', started.body.id, 'dataset'), { recursive: true, force: true });
+      await solo.spawnWorker();
+      const done = await solo.waitFor(started.body.id);
+      expect(done.status).toBe('failed');
+      expect(done.error).toContain(`training/${started.body.id}/dataset`);
+      expect(done.error).not.toContain(own.volume);
+      const answer = await rawRequest(solo.url, { path: `/api/trpc/jobs.get?input=${encodeURIComponent(JSON.stringify({ id: started.body.id }))}` });
+      expect(answer.text).not.toContain(own.volume);
+    } finally {
+      await solo.stop();
+      own.remove();
+    }
+  }, 60_000);
 });
 
 describe('prompts', () => {

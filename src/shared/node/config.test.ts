@@ -64,6 +64,12 @@ describe('config', () => {
     expect(parseConfig({ ISENGARD_ALLOWED_HOSTS: 'Pod-8000.proxy.runpod.net, *.example.com' }).ISENGARD_ALLOWED_HOSTS).toEqual(['pod-8000.proxy.runpod.net', '*.example.com']);
   });
 
+  it('on a RunPod pod its proxy name for PORT is allowed without being listed', () => {
+    expect(parseConfig({ RUNPOD_POD_ID: 'abc123xyz', PORT: '8000' }).ISENGARD_ALLOWED_HOSTS).toEqual(['abc123xyz-8000.proxy.runpod.net']);
+    expect(parseConfig({ RUNPOD_POD_ID: 'abc123xyz', ISENGARD_ALLOWED_HOSTS: 'studio.example' }).ISENGARD_ALLOWED_HOSTS).toEqual(['studio.example', 'abc123xyz-8000.proxy.runpod.net']);
+    expect(parseConfig({ RUNPOD_POD_ID: 'not a pod/id' }).ISENGARD_ALLOWED_HOSTS).toEqual([]);
+  });
+
   it('a process started with a bad TRUST_PROXY exits 1 naming it', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/shared/node/config.ts').then(m => m.loadConfigOrExit())"], {
       env: { ...process.env, TRUST_PROXY: 'nginx', VOLUME_ROOT: '/tmp' },

@@ -144,10 +144,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   return {
     ...c,
     VOLUME_ROOT: path.resolve(c.VOLUME_ROOT),
+    ISENGARD_ALLOWED_HOSTS: [...c.ISENGARD_ALLOWED_HOSTS, ...runpodProxyHost(env.RUNPOD_POD_ID, c.PORT)],
     AI_TOOLKIT_PYTHON: c.AI_TOOLKIT_PYTHON ?? defaultToolkitPython(c.AI_TOOLKIT_DIR),
     TRAINING_BACKEND: c.TRAINING_BACKEND ?? (fast ? 'mock' : 'ai-toolkit'),
     IMAGE_BACKEND: c.IMAGE_BACKEND ?? (fast ? 'mock' : 'comfyui'),
   };
+}
+
+/** On a RunPod pod, its HTTP proxy name for our port (`https://<pod id>-<port>.proxy.runpod.net`) is ours too. */
+function runpodProxyHost(podId: string | undefined, port: number): string[] {
+  return podId && /^[a-z0-9]{1,64}$/i.test(podId) ? [`${podId.toLowerCase()}-${port}.proxy.runpod.net`] : [];
 }
 
 /** Every ComfyUI the workers use: one per COMFYUI_URLS entry (labelled `gpu N`), else COMFYUI_URL. */

@@ -73,8 +73,8 @@ export class JobLogger {
       job_id: this.jobId,
       correlation_id,
       event,
-      msg: this.relative(msg),
-      fields: fields && (this.relative(fields) as LogFields),
+      msg: this.withoutVolumeRoot(msg),
+      fields: fields && (this.withoutVolumeRoot(fields) as LogFields),
     };
     // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
@@ -86,14 +86,17 @@ export class JobLogger {
     }
   }
 
-  /** Every `VOLUME_ROOT/` in strings (nested too) becomes relative: `/vol/training/x` → `training/x`. */
-  private relative<T>(value: T, depth = 0): T {
+  /**
+   * Every `VOLUME_ROOT/` in strings (nested too) becomes relative: `/vol/training/x` → `training/x`.
+   * Also for what a user sees elsewhere, like a failed job's `error`.
+   */
+  withoutVolumeRoot<T>(value: T, depth = 0): T {
     const prefix = this.rootPrefix;
     if (prefix === null || depth > 8) return value;
     if (typeof value === 'string') return (value.includes(prefix) ? value.split(prefix).join('') : value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.relative(v, depth + 1)) as T;
+    if (Array.isArray(value)) return value.map((v) => this.withoutVolumeRoot(v, depth + 1)) as T;
     if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.relative(v, depth + 1)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.withoutVolumeRoot(v, depth + 1)])) as T;
     }
     return value;
   }
