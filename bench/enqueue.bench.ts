@@ -1,7 +1,9 @@
 /**
- * Enqueue path, against bare bee-queue on the same private Redis in the same run:
- * (a) throughput of `generation.start` over HTTP (keep-alive, 16 in flight, no worker) vs
- *     `createJob().save()` with the same concurrency;
+ * Enqueue path, against bare baselines on the same private Redis in the same run:
+ * (a) throughput of `generation.start` over HTTP (keep-alive, 16 in flight, no worker) vs a bare
+ *     node:http server in its own process that parses the JSON and calls the job store's create
+ *     plus bee-queue's createJob().save() per request (bench/lib/raw-enqueue-server.ts), same
+ *     client and concurrency; bee-queue alone, in-process, is noted for scale;
  * (b) latency from the request to the record's `started_at` with one real worker process
  *     (MOCK_STEP_MS=0, steps 1, 512×512), one job at a time, vs createJob → `process` handler.
  */
@@ -11,7 +13,8 @@ import type { JobRecord } from '../src/shared/jobs.js';
 import { beeQueueRedisOptions } from '../src/shared/node/redis.js';
 import { JsonClient } from './lib/http.js';
 import { JobWatcher } from './lib/job-watch.js';
-import { startBenchStack } from './lib/stack.js';
+import { spawnOwned, startBenchStack } from './lib/stack.js';
+import { waitForLine } from '../tests/helpers/stack.js';
 import { percentile, pool } from './lib/stats.js';
 import { ratioOf, round, type BenchResult } from './lib/types.js';
 
@@ -41,6 +44,8 @@ export async function run(): Promise<BenchResult[]> {
   const client = new JsonClient(stack.url, CONCURRENCY);
   const queues: BeeQueue[] = [];
   let watcher: JobWatcher | null = null;
+  let rawServer: ReturnType<typeof spawnOwned> | null = null;
+  let rawClient: JsonClient | null = null;
   try {
     // (a) throughput, no worker: the jobs just pile up in the queue.
     const deadline = Date.now() + PHASE_LIMIT_MS;
@@ -48,6 +53,20 @@ export async function run(): Promise<BenchResult[]> {
     let t0 = performance.now();
     const httpDone = await pool(REQUESTS, CONCURRENCY, async (i) => void (await client.mutate('generation.start', jobInput(i))), deadline);
     const httpRate = httpDone / ((performance.now() - t0) / 1000);
+
+    rawServer = spawnOwned('bench/lib/raw-enqueue-server.ts', { REDIS_URL: stack.redis.url });
+    await waitForLine(rawServer, /raw enqueue server listening \d+/, 30_000);
+    const rawPort = /listening (\d+)/.exec(rawServer.output.find((l) => /listening \d+/.test(l))!)![1];
+    rawClient = new JsonClient(`http://127.0.0.1:${rawPort}`, CONCURRENCY);
+    const bare = rawClient;
+    const bareEnqueue = async (i: number) => {
+      const res = await bare.request('POST', '/enqueue', jobInput(i));
+      if (res.status !== 200) throw new Error(`bare enqueue server: ${res.status} ${JSON.stringify(res.body)}`);
+    };
+    await pool(WARMUP, CONCURRENCY, bareEnqueue);
+    t0 = performance.now();
+    const bareDone = await pool(REQUESTS, CONCURRENCY, bareEnqueue, Date.now() + PHASE_LIMIT_MS);
+    const bareRate = bareDone / ((performance.now() - t0) / 1000);
 
     const producer = rawQueue(stack.redis.url, 'bench-raw', false);
     queues.push(producer);
@@ -93,13 +112,14 @@ export async function run(): Promise<BenchResult[]> {
     return [
       {
         name: 'enqueue_http_throughput',
-        baseline: Math.round(rawRate),
+        baseline: Math.round(bareRate),
         value: Math.round(httpRate),
-        ratio: ratioOf(httpRate, rawRate),
+        ratio: ratioOf(httpRate, bareRate),
         unit: 'jobs/s',
         notes:
           `${httpDone} generation.start over HTTP (keep-alive, ${CONCURRENCY} in flight, API in its own process, no worker) ` +
-          `vs ${rawDone} bee-queue createJob().save() from the bench process, same Redis; ours = rate limit + record + job.queued log line + enqueue`,
+          `vs ${bareDone} POSTs to a bare node:http server (own process) doing JSON parse + job store create + createJob().save(), same client and Redis; ` +
+          `ours adds validation, rate limit, correlation, the job.queued log line; bee-queue alone in-process: ${Math.round(rawRate)} jobs/s (${rawDone} saves)`,
       },
       {
         name: 'enqueue_to_start_p50',
@@ -121,6 +141,8 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     watcher?.close();
     client.close();
+    rawClient?.close();
+    await rawServer?.stop();
     await Promise.all(queues.map((q) => q.close(1000).catch(() => undefined)));
     await stack.stop();
   }

@@ -19,6 +19,7 @@ import { idField, optionalParamField, paramField, textField } from '../shared/pa
 import type { ActiveManifests } from './active-manifests.js';
 import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
 import { variantDefaults } from '../shared/manifests.js';
+import { MAX_SAMPLE_PROMPTS, SAMPLE_PROMPT_MAX_CHARS } from '../shared/sample-prompts.js';
 
 const request = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "Parameter 'input' must be a JSON object" });
 
@@ -29,6 +30,32 @@ const triggerWord = () =>
     pattern: TRIGGER_WORD_PATTERN,
     patternMessage: "Parameter 'trigger_word' must be 2-32 lowercase letters, digits or underscores, starting with a letter",
   });
+
+/** 0–4 prompt strings; each checked like a text field, named by its index. */
+const samplePrompts = () => {
+  const prompt = textField('sample_prompts', { min: 1, max: SAMPLE_PROMPT_MAX_CHARS });
+  return z.unknown().optional().transform((value, ctx) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: "Parameter 'sample_prompts' must be a list of strings" });
+      return z.NEVER;
+    }
+    if (value.length > MAX_SAMPLE_PROMPTS) {
+      ctx.addIssue({ code: 'custom', message: `Parameter 'sample_prompts' must have at most ${MAX_SAMPLE_PROMPTS} prompts` });
+      return z.NEVER;
+    }
+    const out: string[] = [];
+    for (const item of value) {
+      const r = prompt.safeParse(item);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? "Parameter 'sample_prompts' is invalid" });
+        return z.NEVER;
+      }
+      out.push(r.data);
+    }
+    return out;
+  }) as unknown as z.ZodOptional<z.ZodType<string[], string[]>>;
+};
 
 const listFields = {
   status: optionalParamField('status', { type: 'enum', options: JOB_STATUSES, wired: true }),
@@ -52,6 +79,15 @@ export function buildInputs(manifests: ActiveManifests) {
     trainingStart: request({
       character_id: idField('character_id', CHARACTER_ID_PATTERN),
       config: capabilitiesToZod(manifests.training),
+      sample_prompts: samplePrompts(),
+    }),
+    trainingContinue: request({
+      id: idField('id', JOB_ID_PATTERN),
+      steps: paramField('steps', { ...manifests.training.parameters.steps, default: undefined }),
+    }),
+    checkpointRef: request({
+      job_id: idField('job_id', JOB_ID_PATTERN),
+      step: paramField('step', { type: 'int', min: 0, max: 1_000_000, wired: true }),
     }),
     generationStart: request({
       config: capabilitiesToZod(manifests.image, { variantDefaults }),
@@ -60,6 +96,11 @@ export function buildInputs(manifests: ActiveManifests) {
     }),
     jobId: request({ id: idField('id', JOB_ID_PATTERN) }),
     watchJob: request({ jobId: idField('jobId', JOB_ID_PATTERN) }),
+    /** `lastEventId` is set by the SSE link on a reconnect: the byte offset to resume the log from. */
+    followLog: request({
+      jobId: idField('jobId', JOB_ID_PATTERN),
+      lastEventId: z.string().regex(/^\d{1,15}$/, { error: "Parameter 'lastEventId' must be a byte offset" }).nullish(),
+    }),
     jobList: request({ ...listFields, type: optionalParamField('type', { type: 'enum', options: JOB_TYPES, wired: true }) }),
     typedJobList: request(listFields),
     jobPrune: request({

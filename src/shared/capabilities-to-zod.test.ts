@@ -26,6 +26,8 @@ describe('capabilitiesToZod: training', () => {
       precision: 'bf16',
       use_ema: true,
       ema_decay: 0.99,
+      sample_every: 250,
+      keep_checkpoints: 4,
     });
     expect(training.parse(undefined)).toMatchObject({ steps: 1000 });
   });

@@ -47,11 +47,13 @@ describe('capability manifests', () => {
     expect(aiToolkitTraining.parameters.gradient_accumulation).toMatchObject({ wired: false, reason: 'Not yet implemented in AI-Toolkit adapter' });
     expect(Object.keys(aiToolkitTraining.parameters)).toEqual([
       'steps', 'learning_rate', 'lora_rank', 'resolution', 'batch_size', 'optimizer', 'scheduler', 'precision',
-      'use_ema', 'ema_decay', 'gradient_accumulation', 'network_alpha',
+      'use_ema', 'ema_decay', 'sample_every', 'keep_checkpoints', 'gradient_accumulation', 'network_alpha',
     ]);
     // EMA on with 0.99, as ai-toolkit's FLUX example (config/examples/train_lora_flux_24gb.yaml).
     expect(aiToolkitTraining.parameters.use_ema).toMatchObject({ type: 'bool', default: true, wired: true });
     expect(aiToolkitTraining.parameters.ema_decay).toMatchObject({ type: 'float', default: 0.99, wired: true, applies_when: { use_ema: [true] } });
+    expect(aiToolkitTraining.parameters.sample_every).toMatchObject({ type: 'int', default: 250, wired: true });
+    expect(aiToolkitTraining.parameters.keep_checkpoints).toMatchObject({ type: 'int', default: 4, wired: true });
   });
 
   it('comfyui reports the documented toggles and parameters', () => {

@@ -35,6 +35,10 @@ export interface Lora {
   /** File size in bytes. */
   size?: number;
   character_name?: string;
+  /** A continued training's LoRA: the LoRA it started from. */
+  parent_lora_id?: string;
+  /** A LoRA made from a checkpoint: which job and step. */
+  from_checkpoint?: { job_id: string; step: number };
 }
 
 /** Upload limits plus a pixel cap against decompression bombs. */

@@ -10,6 +10,10 @@ import type { JobType } from './jobs.js';
 export const trainingJobInput = z.object({
   character_id: z.string().min(1),
   config: z.looseObject({ lora_rank: z.number().int().positive() }),
+  sample_prompts: z.array(z.string()).optional(),
+  resumed_from: z.string().optional(),
+  resume_step: z.number().int().nonnegative().optional(),
+  base_lora_id: z.string().optional(),
 });
 export type TrainingJobInput = z.infer<typeof trainingJobInput>;
 
@@ -20,9 +24,13 @@ export const generationJobInput = z.object({
 });
 export type GenerationJobInput = z.infer<typeof generationJobInput>;
 
+/** Purge: the person whose photos, and everything made from them, go. */
+export const purgeJobInput = z.object({ character_id: z.string().min(1) });
+
 export const jobInputSchemas = {
   training: trainingJobInput,
   generation: generationJobInput,
+  purge: purgeJobInput,
 } as const satisfies Record<JobType, z.ZodType>;
 
 export type JobInput<T extends JobType> = z.infer<(typeof jobInputSchemas)[T]>;

@@ -43,6 +43,18 @@ export const jobRecordSchema = z.object({
   cancelled_by: z.string().optional(),
   /** Training: the LoRA registered on completion. */
   result_lora_id: z.string().optional(),
+  /** Training: prompts sampled at every `sample_every` steps (trigger word included); index = sample index. */
+  sample_prompts: z.array(z.string()).optional(),
+  /** training.resume: the job this one resumes, the checkpoint step it starts from; on the original, who resumed it. */
+  resumed_from: z.string().optional(),
+  resume_step: z.number().optional(),
+  resumed_by: z.string().optional(),
+  /** training.continue: the completed job (and its LoRA) this one trains further; on the original, who did. */
+  continued_from: z.string().optional(),
+  base_lora_id: z.string().optional(),
+  continued_by: z.string().optional(),
+  /** Set when a character purge scrubbed this record (config, prompts and outputs removed). */
+  purged_at: z.string().optional(),
   worker: z.string().optional(),
   /** Set on records read back from the archive on the volume (pruned out of Redis). */
   archived: z.boolean().optional(),

@@ -68,6 +68,22 @@ export const aiToolkitTraining = {
       applies_when: { use_ema: [true] },
       not_applicable_reason: 'Only used with Use Ema on',
     },
+    sample_every: {
+      type: 'int',
+      min: 10,
+      max: 10000,
+      default: 250,
+      wired: true,
+      description: 'Sample images every N steps, one per sample prompt, with a fixed seed',
+    },
+    keep_checkpoints: {
+      type: 'int',
+      min: 1,
+      max: 20,
+      default: 4,
+      wired: true,
+      description: 'Keep last N checkpoints; older ones are deleted (ai-toolkit max_step_saves_to_keep)',
+    },
     gradient_accumulation: {
       type: 'int',
       min: 1,

@@ -174,8 +174,8 @@ export async function downloadJobLogs(
   return { path: file, bytes: (await fs.promises.stat(file)).size };
 }
 
-/** A job's log as parsed lines, as they arrive (with `follow`, until the job is terminal). */
-export async function* streamJobLogs(conn: Connection, id: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobLogLine> {
+/** A job's log as it is now (the plain download), as parsed lines. */
+export async function* streamJobLogs(conn: Connection, id: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<JobLogLine> {
   const res = await openLogs(conn, id, opts);
   const decoder = new TextDecoder();
   let carry = '';
@@ -186,6 +186,76 @@ export async function* streamJobLogs(conn: Connection, id: string, opts: { follo
     for (const line of lines) if (line.trim()) yield parseJobLogLine(line);
   }
   if (carry.trim()) yield parseJobLogLine(carry);
+}
+
+/**
+ * A job's log live, over the `jobs.onLog` subscription: every line so far, then each new one,
+ * until the job is terminal. The SSE link resumes a dropped stream at the last byte offset it
+ * saw, so no line comes twice; a server that stays away longer than `reconnectTimeoutMs`, or one
+ * that refuses the request (4xx), ends it with that error.
+ */
+export async function* followJobLogs(
+  client: IsengardClient,
+  id: string,
+  opts: { signal?: AbortSignal; reconnectTimeoutMs?: number } = {},
+): AsyncGenerator<JobLogLine> {
+  const { signal, reconnectTimeoutMs = 30_000 } = opts;
+  // A 404 arrives as a retried connection error otherwise: ask once first (see waitForJob).
+  await client.jobs.get.query({ id }, { signal });
+  const batches: JobLogLine[][] = [];
+  let finished = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  let lostTimer: NodeJS.Timeout | undefined;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const end = (err?: unknown) => {
+    if (err !== undefined && failure === null) failure = err;
+    finished = true;
+    notify();
+  };
+  const onAbort = () => end(signal?.reason);
+  const sub = client.jobs.onLog.subscribe(
+    { jobId: id },
+    {
+      onData(event) {
+        batches.push(event.data.lines);
+        notify();
+      },
+      onError: (err) => end(err),
+      onComplete: () => end(),
+      onConnectionStateChange(state) {
+        if (state.state === 'connecting' && state.error) {
+          const status = (state.error.data as { httpStatus?: number } | undefined)?.httpStatus;
+          if (status !== undefined && status < 500) return end(state.error);
+          const error = state.error;
+          lostTimer ??= setTimeout(() => end(error), reconnectTimeoutMs);
+        } else if (state.state === 'pending') {
+          clearTimeout(lostTimer);
+          lostTimer = undefined;
+        }
+      },
+    },
+  );
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const batch = batches.shift();
+      if (batch) {
+        yield* batch;
+        continue;
+      }
+      if (failure !== null) throw failure;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    clearTimeout(lostTimer);
+    signal?.removeEventListener('abort', onAbort);
+    sub.unsubscribe();
+  }
 }
 
 /** Multipart upload of local files to a character's dataset; the server judges each by content. */

@@ -9,11 +9,12 @@
  * restarts: upgrade APIs and workers together.
  */
 import type { Redis } from 'ioredis';
-import { JOB_TYPES, type JobType } from '../shared/jobs.js';
+import type { JobType } from '../shared/jobs.js';
 import { enqueue, QUEUE_PREFIX, type JobQueue } from '../shared/node/queues.js';
 import type { JobStore } from '../shared/node/job-store.js';
 
-const LEGACY_QUEUES: readonly JobType[] = JOB_TYPES;
+// The job types that had a queue of their own before the GPU queue; newer types never did.
+const LEGACY_QUEUES: readonly JobType[] = ['training', 'generation'];
 
 interface LegacyJobData {
   data?: { id?: unknown; correlation_id?: unknown };

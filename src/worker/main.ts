@@ -30,7 +30,15 @@ await backends.image.init?.(logger);
 const processor = new JobProcessor({
   store,
   paths,
-  handlers: createJobHandlers({ paths, characters: infra.characters, loras: infra.loras, training: backends.training, image: backends.image }),
+  handlers: createJobHandlers({
+    paths,
+    characters: infra.characters,
+    loras: infra.loras,
+    training: backends.training,
+    image: backends.image,
+    store,
+    ...(backends.image.name === 'comfyui' ? { comfyuiDir: config.COMFYUI_DIR } : {}),
+  }),
   logger,
   workerName,
   // Below the stall interval: a dead worker's lease must be gone before its job comes back.

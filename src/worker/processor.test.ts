@@ -36,6 +36,9 @@ beforeAll(async () => {
     training: async () => {
       throw new Error('no training in this test');
     },
+    purge: async () => {
+      throw new Error('no purge in this test');
+    },
   };
   const processor = new JobProcessor({ store, paths, handlers, logger: silentLogger(), workerName: 'unit-w', leaseMs: STALL_MS / 2 });
   consumer.process(1, (job) => processor.handle(job));

@@ -9,6 +9,7 @@
  * other error gives the job one more attempt after the queue's backoff, within MAX_ATTEMPTS,
  * which also bounds re-runs after a worker died.
  */
+import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { jobInputSchemas } from '../shared/job-inputs.js';
@@ -19,6 +20,7 @@ import type { JobMutator, JobStore } from '../shared/node/job-store.js';
 import { MAX_ATTEMPTS, type QueuedJob } from '../shared/node/queues.js';
 import type { VolumePaths } from '../shared/node/volume.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
 import { JobCancelledError, NonRetryableError, type JobContext } from './backends/types.js';
 import type { JobHandler, JobHandlers } from './jobs/types.js';
 
@@ -82,7 +84,22 @@ export class JobProcessor {
       const record = await this.start(id, jobLog);
       if (record) await this.execute(record, jobLog, (job.options.retries ?? 0) > 0);
     } finally {
+      if (job.data.type === 'training') await this.releaseSnapshot(id);
       jobLog.close();
+    }
+  }
+
+  /**
+   * A finished training's dataset snapshot goes once nothing can resume from it. Housekeeping
+   * after the job's last event, so it goes to the worker's log, not the job's.
+   */
+  private async releaseSnapshot(id: string): Promise<void> {
+    try {
+      if (await releaseSnapshotIfDone(this.deps.paths, await this.deps.store.get(id))) {
+        this.log.info({ job_id: id }, 'dataset snapshot deleted: nothing can resume from this job');
+      }
+    } catch (err) {
+      this.log.warn({ job_id: id, err: err instanceof Error ? err.message : String(err) }, 'could not delete the dataset snapshot');
     }
   }
 
@@ -174,6 +191,10 @@ export class JobProcessor {
       },
       addOutput: async (output: JobOutput) => {
         await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
+      },
+      removeOutput: async (name: string) => {
+        await store.update(id, (r) => ({ ...r, outputs: r.outputs.filter((o) => o.name !== name) }));
+        await fs.rm(paths.outputFile(id, name), { force: true });
       },
     };
     try {

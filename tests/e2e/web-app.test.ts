@@ -102,7 +102,7 @@ describe('web app', () => {
     const bar = page.getByRole('progressbar', { name: 'Training progress' });
     await expect.poll(() => bar.getAttribute('aria-valuenow'), { timeout: 30_000 }).toBe('100');
     await page.locator('.badge.status-completed').first().waitFor();
-    await page.getByRole('heading', { name: 'Step 1500' }).waitFor();
+    await page.getByRole('table', { name: 'Samples by prompt and step' }).getByRole('rowheader', { name: '1500' }).waitFor();
     expect(await page.locator('.loss-chart polyline').getAttribute('points')).toMatch(/\d+(\.\d+)?,\d+(\.\d+)? .+ /);
     await page.getByText('LoRA ready:').waitFor();
 
@@ -177,6 +177,8 @@ describe('web app', () => {
     await rows.first().click();
     await page.waitForURL(`**/jobs/${trainingJobId}`);
     await page.locator('.log-line', { hasText: 'job.complete' }).waitFor();
+    // The jobs.onLog subscription ends at the terminal status, and the view says so.
+    await page.getByText(/^\d+ lines · job finished$/).waitFor();
     await h.shoot('jobs');
 
     await page.getByLabel('Type').selectOption('');

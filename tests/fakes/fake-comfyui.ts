@@ -333,6 +333,7 @@ export function createTestJobContext(root: string, opts: { jobId?: string; signa
     logger,
     progress: (u) => progress.push(u),
     addOutput: async (o) => void outputs.push(o),
+    removeOutput: async (name) => void outputs.splice(outputs.findIndex((o) => o.name === name) >>> 0, 1),
     outputsDir: path.join(root, 'outputs', jobId),
   };
   const readLog = (): JobLogRecord[] =>

@@ -72,7 +72,8 @@ describe('training through the real worker', () => {
     expect(typeof done.loss).toBe('number');
     const kinds = done.outputs.map((o) => o.kind);
     expect(kinds.filter((k) => k === 'checkpoint')).toHaveLength(3);
-    expect(kinds.filter((k) => k === 'sample')).toHaveLength(3);
+    // Baseline and final samples, one per default sample prompt (sample_every 250 > 100 steps).
+    expect(kinds.filter((k) => k === 'sample')).toHaveLength(4);
     expect(kinds).toContain('lora');
     const loraId = done.result_lora_id!;
     const { body: loras } = await stack.call<{ id: string; character_id: string; job_id: string; lora_rank: number }[]>('loras.list');

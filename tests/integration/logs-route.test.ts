@@ -89,4 +89,33 @@ describe('logs route', () => {
     expect(events).toEqual(['job.queued', 'test.append', 'job.complete']);
     expect(path.basename(file)).toBe(`${job.id}.jsonl`);
   });
+
+  it('jobs.onLog over SSE: events carry byte offsets as ids, and a reconnect with Last-Event-ID resumes after them', async () => {
+    const { body: job } = await stack.call<{ id: string }>('generation.start', { config: { prompt: 'sse log' } });
+    const file = stack.api.services.paths.jobLog(job.id);
+    const log = new JobLogger({ jobId: job.id, service: 'worker', logPath: file, logger: pino({ level: 'silent' }), correlationId: 'c' });
+    log.info('second line', 'test.second');
+    log.close();
+    await stack.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
+    const url = `${stack.url}/api/trpc/jobs.onLog?input=${encodeURIComponent(JSON.stringify({ jobId: job.id }))}`;
+    const sse = async (headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers } });
+      expect(res.status).toBe(200);
+      const text = await res.text(); // the server ends the stream: the job is terminal
+      const events: { id: string; lines: { msg?: string }[] }[] = [];
+      for (const block of text.split('\n\n')) {
+        const id = /^id: ?(.*)$/m.exec(block)?.[1];
+        const data = /^data: ?(.*)$/m.exec(block)?.[1];
+        if (id && data) events.push({ id, lines: (JSON.parse(data) as { lines: { msg?: string }[] }).lines });
+      }
+      return events;
+    };
+    const whole = fs.readFileSync(file, 'utf8');
+    const all = await sse();
+    expect(all.flatMap((e) => e.lines.map((l) => l.msg))).toEqual(['Job queued', 'second line']);
+    expect(all.at(-1)!.id).toBe(String(Buffer.byteLength(whole)));
+    const firstLineEnd = String(whole.indexOf('\n') + 1);
+    const resumed = await sse({ 'Last-Event-ID': firstLineEnd });
+    expect(resumed.flatMap((e) => e.lines.map((l) => l.msg))).toEqual(['second line']);
+  });
 });

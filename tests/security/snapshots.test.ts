@@ -1,7 +1,8 @@
 /**
- * Every training copies the character's whole dataset; a final training's copy is removed (no
- * resume needs it), an active one's stays, and a sweep at start catches jobs that ended while no
- * API ran.
+ * Every training snapshots the character's dataset; a final training's snapshot is removed once
+ * nothing can resume from it (a cancelled one with a checkpoint keeps it: see
+ * tests/integration/training-steering.test.ts), an active one's stays, and a sweep at start
+ * catches jobs that ended while no API ran.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,7 @@ describe('dataset snapshots', () => {
     expect((await stack.call('loras.get', { id: done.result_lora_id })).status).toBe(200);
   }, 30_000);
 
-  it('a cancelled training loses its snapshot too', async () => {
+  it('a cancelled training without a checkpoint loses its snapshot too', async () => {
     const started = await stack.call<{ id: string }>('training.start', { character_id: character, config: { steps: 1000 } });
     const id = started.body.id;
     await stack.waitFor(id, (r) => r.status === 'running');

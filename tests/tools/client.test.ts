@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/shared/jobs.js';
-import { createIsengardClient, downloadJobLogs, IsengardHttpError, streamJobLogs, uploadImages, waitForJob, type JobLogLine } from '../../src/tools/client.js';
+import { createIsengardClient, downloadJobLogs, followJobLogs, IsengardHttpError, streamJobLogs, uploadImages, waitForJob, type JobLogLine } from '../../src/tools/client.js';
 import type { JobLogRecord } from '../../src/shared/job-log.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/test-config.js';
@@ -50,6 +50,23 @@ describe('createIsengardClient + waitForJob + downloadJobLogs', () => {
     const streamed: JobLogLine[] = [];
     for await (const line of streamJobLogs({ url: stack.url }, job.id)) streamed.push(line);
     expect(streamed).toEqual(lines);
+  });
+
+  it("followJobLogs streams a running job's log over jobs.onLog to its last line, each line once", async () => {
+    const client = createIsengardClient({ url: stack.url });
+    const job = await client.generation.start.mutate({ config: { prompt: 'a followed log', steps: 40, width: 512, height: 512 } });
+    const followed: JobLogLine[] = [];
+    for await (const line of followJobLogs(client, job.id)) followed.push(line);
+    const downloaded: JobLogLine[] = [];
+    for await (const line of streamJobLogs({ url: stack.url }, job.id)) downloaded.push(line);
+    expect(followed).toEqual(downloaded);
+    expect((followed.at(-1) as JobLogRecord).event).toBe('job.complete');
+  });
+
+  it('followJobLogs ends with NOT_FOUND for an unknown job instead of retrying forever', async () => {
+    const client = createIsengardClient({ url: stack.url });
+    const lines = followJobLogs(client, 'generation-000000000000');
+    await expect(lines.next()).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
   });
 
   it('gives each request its own tool-<uuid> correlation id when none is set', async () => {

@@ -1,7 +1,7 @@
 /** Live JSONL log: one row per record, coloured by level; sticks to the bottom while you are there. */
 import { useEffect, useRef } from 'react';
 import { useLogFollow } from '../hooks/use-log-follow.js';
-import type { LogLine } from '../lib/api.js';
+import { isRawLogLine, type JobLogLine } from '../../shared/job-log.js';
 
 function time(ts: string | undefined): string {
   if (!ts) return '';
@@ -15,7 +15,7 @@ function fieldsText(fields: Record<string, unknown> | undefined): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-export function LogLines({ lines }: { lines: LogLine[] }) {
+export function LogLines({ lines }: { lines: JobLogLine[] }) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useEffect(() => {
@@ -34,12 +34,12 @@ export function LogLines({ lines }: { lines: LogLine[] }) {
       }}
     >
       {lines.map((line, i) =>
-        line.raw !== undefined ? (
+        isRawLogLine(line) ? (
           <div key={i} className="log-line">
             {line.raw}
           </div>
         ) : (
-          <div key={i} className={`log-line level-${(line.level ?? 'info').toLowerCase()}`}>
+          <div key={i} className={`log-line level-${line.level.toLowerCase()}`}>
             <span className="log-ts">{time(line.ts)}</span>
             <span className="log-level">{line.level}</span>
             <span className="log-service">{line.service}</span>

@@ -56,6 +56,8 @@ describe('TrainingForm presets', () => {
       precision: 'bf16',
       use_ema: true,
       ema_decay: 0.99,
+      sample_every: 250,
+      keep_checkpoints: 4,
     });
   });
 

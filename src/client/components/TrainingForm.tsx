@@ -8,6 +8,7 @@ import { useState, type FormEvent } from 'react';
 import type { ParameterMap, ParameterSchema } from '../../shared/capabilities.js';
 import type { Character } from '../../shared/characters.js';
 import { applyPreset } from '../../shared/preset-apply.js';
+import { applySavedConfig } from '../../shared/saved-config.js';
 import { inapplicable, inapplicableText, unavailableOption } from '../../shared/param-applies.js';
 import { PRESET_KEYS, PRESETS, type PresetKey } from '../../shared/presets.js';
 import { formatParamName } from '../../shared/capabilities.js';
@@ -18,6 +19,7 @@ import { ErrorBox } from './ui.js';
 export interface TrainingStartInput {
   character_id: string;
   config: Record<string, unknown>;
+  sample_prompts?: string[];
 }
 
 export interface TrainingFormProps {
@@ -28,6 +30,8 @@ export interface TrainingFormProps {
   pending?: boolean;
   error?: unknown;
   initialCharacterId?: string;
+  /** "Train again": a finished job's config and sample prompts to start from. */
+  initial?: { config: Record<string, unknown>; sample_prompts?: readonly string[] };
 }
 
 function defaultsOf(parameters: ParameterMap): Record<string, unknown> {
@@ -54,9 +58,11 @@ function followManifest(parameters: ParameterMap, previous: ParameterMap, config
 
 export function TrainingForm(props: TrainingFormProps) {
   const { parameters, characters } = props;
-  const [form, setForm] = useState(() => ({ parameters, config: defaultsOf(parameters) }));
+  const [saved] = useState(() => (props.initial ? applySavedConfig(props.initial.config, parameters) : null));
+  const [form, setForm] = useState(() => ({ parameters, config: { ...defaultsOf(parameters), ...saved?.applied } }));
   const [preset, setPreset] = useState<PresetKey | ''>('');
-  const [note, setNote] = useState<{ text: string; skipped: string[] } | null>(null);
+  const [note, setNote] = useState<{ text: string; skipped: string[] } | null>(() => (saved?.note ? { text: saved.note, skipped: saved.skipped } : null));
+  const [prompts, setPrompts] = useState(() => (props.initial?.sample_prompts ?? []).join('\n'));
   const [characterId, setCharacterId] = useState(props.initialCharacterId ?? '');
 
   // The manifest is data from the server: when it changes, the form follows it.
@@ -73,7 +79,7 @@ export function TrainingForm(props: TrainingFormProps) {
   const wired = entries.filter(([, p]) => p.wired);
   const unwired = entries.filter(([, p]) => !p.wired);
   const issues = issueMap(props.error);
-  const leftover = unclaimedIssues(props.error, ['character_id', ...wired.map(([k]) => k)]);
+  const leftover = unclaimedIssues(props.error, ['character_id', 'sample_prompts', ...wired.map(([k]) => k)]);
 
   const set = (key: string, value: unknown) => setForm((f) => ({ ...f, config: { ...f.config, [key]: value } }));
   const notApplicable = (schema: ParameterSchema) => {
@@ -99,7 +105,8 @@ export function TrainingForm(props: TrainingFormProps) {
     // Unwired keys and ones that do not apply are never sent: the server rejects them.
     const sent: Record<string, unknown> = {};
     for (const [k, p] of wired) if (config[k] !== undefined && !inapplicable(p, config)) sent[k] = config[k];
-    props.onSubmit({ character_id: chosen, config: sent });
+    const lines = prompts.split('\n').map((p) => p.trim()).filter(Boolean);
+    props.onSubmit({ character_id: chosen, config: sent, ...(lines.length > 0 ? { sample_prompts: lines } : {}) });
   };
 
   return (
@@ -154,6 +161,19 @@ export function TrainingForm(props: TrainingFormProps) {
           ))}
         </div>
       </fieldset>
+
+      <div className={`field${issues.sample_prompts ? ' has-error' : ''}`}>
+        <label htmlFor="training-sample-prompts">Sample Prompts</label>
+        <textarea
+          id="training-sample-prompts"
+          rows={3}
+          value={prompts}
+          onChange={(e) => setPrompts(e.target.value)}
+          placeholder="One per line, up to 4; the trigger word is added when missing"
+        />
+        <p className="hint">Sampled every Sample Every steps with a fixed seed. Empty: two generic portraits.</p>
+        {issues.sample_prompts && <p className="field-error">{issues.sample_prompts}</p>}
+      </div>
 
       {unwired.length > 0 && (
         <details className="unavailable">

@@ -1,9 +1,10 @@
-/** Characters: list, create, edit, upload photos, captions, delete. */
+/** Characters: list, create, edit, upload photos, captions, delete, purge a person. */
 import { useState } from 'react';
 import type { Character } from '../../shared/characters.js';
 import { CharacterForm } from '../components/CharacterForm.js';
 import { CharacterImages } from '../components/CharacterImages.js';
 import { ImageUploader } from '../components/ImageUploader.js';
+import { PurgeDialog } from '../components/PurgeDialog.js';
 import { Empty, ErrorBox, QueryView } from '../components/ui.js';
 import { Link, useRouter } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
@@ -11,6 +12,7 @@ import { trpc } from '../lib/trpc.js';
 function CharacterDetail({ character, onDeleted }: { character: Character; onDeleted: () => void }) {
   const utils = trpc.useUtils();
   const [confirming, setConfirming] = useState(false);
+  const [purging, setPurging] = useState(false);
   const update = trpc.characters.update.useMutation({ onSuccess: () => void utils.characters.invalidate() });
   const remove = trpc.characters.delete.useMutation({
     onSuccess: () => {
@@ -45,9 +47,13 @@ function CharacterDetail({ character, onDeleted }: { character: Character; onDel
               Delete character
             </button>
           )}
+          <button type="button" className="danger ghost" onClick={() => setPurging(true)}>
+            Purge person…
+          </button>
         </div>
       </header>
       <ErrorBox error={remove.error} />
+      {purging && <PurgeDialog character={character} onClose={() => setPurging(false)} />}
       <details className="edit">
         <summary>Edit details</summary>
         <CharacterForm

@@ -1,22 +1,21 @@
-/** One training job, live: progress, loss chart, samples by step, checkpoints, log, cancel. */
-import type { JobOutput, JobRecord } from '../../shared/jobs.js';
+/**
+ * One training job, live: progress, loss chart, samples (prompt × step), checkpoints, log,
+ * cancel; once finished, Resume / Continue / Train again.
+ */
+import type { JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
 import { JobHeader } from '../components/JobHeader.js';
 import { LogViewer } from '../components/LogViewer.js';
 import { LossChart } from '../components/LossChart.js';
+import { CheckpointList } from '../components/CheckpointList.js';
+import { SamplesGrid } from '../components/SamplesGrid.js';
+import { TrainingActions } from '../components/TrainingActions.js';
 import { ConfigList, ErrorBox, Loading, ProgressBar } from '../components/ui.js';
 import { mergePoints, useJobUpdates } from '../hooks/use-job-updates.js';
 import { lossPointsFromLog, useLogFollow } from '../hooks/use-log-follow.js';
-import { jobFileUrl } from '../lib/api.js';
 import { formatDuration, formatLoss, formatTime } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
-
-function samplesByStep(outputs: JobOutput[]): [number, JobOutput[]][] {
-  const groups = new Map<number, JobOutput[]>();
-  for (const o of outputs) if (o.kind === 'sample') groups.set(o.step ?? 0, [...(groups.get(o.step ?? 0) ?? []), o]);
-  return [...groups.entries()].sort((a, b) => b[0] - a[0]);
-}
 
 function Stats({ job }: { job: JobRecord }) {
   const rows: [string, string][] = [
@@ -48,8 +47,6 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
   if (error && !job) return <ErrorBox error={error} />;
   if (!job) return <Loading what="job" />;
   const chartPoints = mergePoints(lossPointsFromLog(log.lines), points);
-  const groups = samplesByStep(job.outputs);
-  const checkpoints = job.outputs.filter((o) => o.kind === 'checkpoint' || o.kind === 'lora');
 
   return (
     <div className="page">
@@ -83,34 +80,14 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
           </p>
         </section>
       </div>
+      {isTerminal(job.status) && <TrainingActions job={job} />}
       <section className="card" aria-labelledby="samples-title">
         <h2 id="samples-title">Samples</h2>
-        {groups.length === 0 && <p className="empty">Samples appear at each save point.</p>}
-        <div className="samples">
-          {groups.map(([step, outputs]) => (
-            <div key={step} className="sample-group">
-              <h3>Step {step}</h3>
-              <div className="thumbs">
-                {outputs.map((o) => (
-                  <a key={o.name} href={jobFileUrl(job.id, o.name)} target="_blank" rel="noreferrer">
-                    <img src={jobFileUrl(job.id, o.name, 256)} alt={`Sample at step ${step}`} loading="lazy" width={o.width} height={o.height} />
-                  </a>
-                ))}
-              </div>
-            </div>
-          ))}
-        </div>
-        {checkpoints.length > 0 && (
-          <ul className="files">
-            {checkpoints.map((o) => (
-              <li key={o.name}>
-                <a href={jobFileUrl(job.id, o.name)} download>
-                  {o.name}
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
+        <SamplesGrid jobId={job.id} outputs={job.outputs} prompts={job.sample_prompts} />
+      </section>
+      <section className="card" aria-labelledby="checkpoints-title">
+        <h2 id="checkpoints-title">Checkpoints</h2>
+        <CheckpointList job={job} />
       </section>
       <section className="card" aria-labelledby="log-title">
         <h2 id="log-title">Log</h2>

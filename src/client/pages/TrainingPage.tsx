@@ -1,7 +1,7 @@
 /** Training: the start form (controls from /api/info) and the training job list. */
 import { TrainingForm, type TrainingStartInput } from '../components/TrainingForm.js';
 import { JobList, pollWhileActive } from '../components/JobList.js';
-import { Empty, QueryView } from '../components/ui.js';
+import { Empty, ErrorBox, Loading, QueryView } from '../components/ui.js';
 import { useInfo } from '../hooks/use-info.js';
 import { trpc, type RouterInputs } from '../lib/trpc.js';
 import { Link, useRouter } from '../lib/router.js';
@@ -18,7 +18,11 @@ export function TrainingPage() {
       navigate(`/training/${job.id}`);
     },
   });
-  const initialCharacterId = new URLSearchParams(search).get('character') ?? undefined;
+  const params = new URLSearchParams(search);
+  const from = params.get('from');
+  // "Train again with these settings": the form starts from that job's config and character.
+  const source = trpc.training.get.useQuery({ id: from ?? '' }, { enabled: !!from, retry: false });
+  const initialCharacterId = params.get('character') ?? source.data?.character_id ?? undefined;
 
   const submit = (input: TrainingStartInput) => {
     // The config is built from the live manifest; the server validates it against the same one.
@@ -32,14 +36,22 @@ export function TrainingPage() {
         <QueryView query={info} what="capabilities">
           {(data) => (
             <QueryView query={characters} what="characters">
-              {(list) => (
+              {(list) => from && source.isPending ? <Loading what="settings" /> : (
                 <>
                   {list.length === 0 && (
                     <Empty>
                       No characters yet. <Link to="/characters">Create one and upload photos</Link> first.
                     </Empty>
                   )}
+                  {from && source.data && (
+                    <p className="muted">
+                      Settings of <Link to={`/training/${from}`}>{from}</Link>
+                    </p>
+                  )}
+                  <ErrorBox error={source.error} />
                   <TrainingForm
+                    key={from ?? 'new'}
+                    initial={source.data ? { config: source.data.config, sample_prompts: source.data.sample_prompts } : undefined}
                     backend={data.training.backend}
                     parameters={data.training.parameters}
                     characters={list}

@@ -7,6 +7,8 @@ export const charactersRouter = (inputs: Inputs) =>
     get: publicProcedure.input(inputs.characterId).query(({ ctx, input }) => ctx.services.characters.get(input.id)),
     create: publicProcedure.input(inputs.characterCreate).mutation(({ ctx, input }) => ctx.services.characters.create(input)),
     update: publicProcedure.input(inputs.characterUpdate).mutation(({ ctx, input }) => ctx.services.characters.update(input)),
+    purge: publicProcedure.input(inputs.characterId).mutation(({ ctx, input }) => ctx.services.characters.purge(input.id)),
+    purgePreview: publicProcedure.input(inputs.characterId).query(({ ctx, input }) => ctx.services.characters.purgePreview(input.id)),
     delete: publicProcedure.input(inputs.characterId).mutation(({ ctx, input }) => ctx.services.characters.delete(input.id)),
     setCaption: publicProcedure.input(inputs.setCaption).mutation(({ ctx, input }) => ctx.services.characters.setCaption(input)),
     deleteImage: publicProcedure.input(inputs.imageRef).mutation(({ ctx, input }) => ctx.services.characters.deleteImage(input)),

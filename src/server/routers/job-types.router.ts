@@ -14,6 +14,9 @@ export const jobTypeProcedures = (inputs: Inputs, type: JobType) => ({
 export const trainingRouter = (inputs: Inputs) =>
   router({
     start: publicProcedure.input(inputs.trainingStart).mutation(({ ctx, input }) => ctx.services.training.start(input)),
+    resume: publicProcedure.input(inputs.jobId).mutation(({ ctx, input }) => ctx.services.training.resume(input.id)),
+    continue: publicProcedure.input(inputs.trainingContinue).mutation(({ ctx, input }) => ctx.services.training.continue(input)),
+    deleteCheckpoint: publicProcedure.input(inputs.checkpointRef).mutation(({ ctx, input }) => ctx.services.training.deleteCheckpoint(input)),
     ...jobTypeProcedures(inputs, 'training'),
   });
 

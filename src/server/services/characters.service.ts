@@ -6,11 +6,16 @@ import { AppError } from '../../shared/errors.js';
 import type { Character } from '../../shared/characters.js';
 import { captionFileName, type CharacterStore } from '../../shared/node/character-store.js';
 import type { JobStore } from '../../shared/node/job-store.js';
+import type { LoraStore } from '../../shared/node/lora-store.js';
+import type { VolumePaths } from '../../shared/node/volume.js';
+import { planPurge, type PurgePreview } from '../../shared/node/character-purge.js';
+import type { JobRecord } from '../../shared/jobs.js';
+import type { JobsService } from './jobs.service.js';
 
 const now = () => new Date().toISOString();
 
 export class CharactersService {
-  constructor(private readonly deps: { characters: CharacterStore; store: JobStore }) {}
+  constructor(private readonly deps: { characters: CharacterStore; store: JobStore; loras: LoraStore; paths: VolumePaths; jobs: JobsService }) {}
 
   list(): Promise<Character[]> {
     return this.deps.characters.list();
@@ -52,6 +57,37 @@ export class CharactersService {
     }
     await this.deps.characters.delete(id);
     return { id, deleted: true };
+  }
+
+  /** What purging this person would delete (counts and bytes); nothing is touched. */
+  async purgePreview(id: string): Promise<PurgePreview> {
+    await this.deps.characters.require(id);
+    return (await planPurge(this.deps, id)).preview;
+  }
+
+  /**
+   * Starts a purge job for this person and asks their queued and running jobs to stop (logged in
+   * the purge job's log); the purge job waits for them before it deletes anything.
+   */
+  async purge(id: string): Promise<JobRecord> {
+    const character = await this.deps.characters.require(id);
+    const plan = await planPurge(this.deps, id);
+    const job = await this.deps.jobs.create({ type: 'purge', config: {}, character_id: character.id });
+    const log = this.deps.jobs.jobLogger(job.id);
+    try {
+      for (const jobId of plan.preview.active_jobs) {
+        try {
+          await this.deps.jobs.cancel(jobId);
+          log.info(`Cancelled ${jobId} before purging`, 'purge.cancel', { job_id: jobId });
+        } catch (err) {
+          // Finished in the meantime: nothing left to stop.
+          if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+        }
+      }
+    } finally {
+      log.close();
+    }
+    return job;
   }
 
   setCaption(input: { id: string; image: string; caption: string }): Promise<Character> {

@@ -18,6 +18,7 @@ import { enqueue, type JobQueue } from '../../shared/node/queues.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../../shared/node/redis.js';
+import { releaseSnapshotIfDone } from '../../shared/node/training-files.js';
 
 export interface NewJob {
   id?: string;
@@ -26,6 +27,12 @@ export interface NewJob {
   character_id?: string;
   lora_id?: string;
   count?: number;
+  /** Training lineage and samples (see JobRecord). */
+  sample_prompts?: string[];
+  resumed_from?: string;
+  resume_step?: number;
+  continued_from?: string;
+  base_lora_id?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -64,6 +71,9 @@ export class JobsService {
       ...(job.character_id ? { character_id: job.character_id } : {}),
       ...(job.lora_id ? { lora_id: job.lora_id } : {}),
       ...(job.count !== undefined ? { count: job.count } : {}),
+      ...(job.sample_prompts ? { sample_prompts: job.sample_prompts } : {}),
+      ...(job.resumed_from ? { resumed_from: job.resumed_from, resume_step: job.resume_step } : {}),
+      ...(job.continued_from ? { continued_from: job.continued_from, base_lora_id: job.base_lora_id } : {}),
       created_at: now(),
       progress: 0,
       outputs: [],
@@ -73,7 +83,18 @@ export class JobsService {
     await this.deps.store.create(record);
     const log = this.jobLogger(id);
     try {
-      log.info(`Job queued`, 'job.queued', { job_type: job.type, config: job.config, character_id: job.character_id, lora_id: job.lora_id, count: job.count });
+      log.info(`Job queued`, 'job.queued', {
+        job_type: job.type,
+        config: job.config,
+        character_id: job.character_id,
+        lora_id: job.lora_id,
+        count: job.count,
+        sample_prompts: job.sample_prompts,
+        resumed_from: job.resumed_from,
+        resume_step: job.resume_step,
+        continued_from: job.continued_from,
+        base_lora_id: job.base_lora_id,
+      });
       await enqueue(this.deps.queue, { id, correlation_id, type: job.type });
     } catch (err) {
       const error = `Could not enqueue the job: ${err instanceof Error ? err.message : String(err)}`;
@@ -142,6 +163,9 @@ export class JobsService {
       const log = this.jobLogger(id);
       log.warning('Job cancelled before it started', 'job.cancelled', { cancelled_by: by });
       log.close();
+      if (await releaseSnapshotIfDone(this.deps.paths, updated).catch(() => false)) {
+        this.deps.logger.info({ job_id: id }, 'dataset snapshot deleted: nothing can resume from this job');
+      }
     } else if (!isTerminal(updated.status)) {
       await withRedis(() => JobEvents.publishCancel(this.deps.redis, { id, by }));
     }

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import type { Lora } from '../../shared/characters.js';
+import type { CharacterStore } from '../../shared/node/character-store.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { LoraStore } from '../../shared/node/lora-store.js';
+import { checkpointsOf } from '../../shared/node/training-files.js';
+import type { VolumePaths } from '../../shared/node/volume.js';
 
 export class LorasService {
-  constructor(private readonly deps: { loras: LoraStore; store: JobStore }) {}
+  constructor(private readonly deps: { loras: LoraStore; store: JobStore; characters: CharacterStore; paths: VolumePaths }) {}
 
   async list(characterId?: string): Promise<Lora[]> {
     const all = await this.deps.loras.list();
@@ -13,6 +17,39 @@ export class LorasService {
 
   get(id: string): Promise<Lora> {
     return this.deps.loras.require(id);
+  }
+
+  /**
+   * A training checkpoint as a LoRA anyone can generate with at once (the file is hard-linked,
+   * not copied). Asking again for the same checkpoint returns the LoRA made the first time.
+   */
+  async fromCheckpoint(input: { job_id: string; step: number }): Promise<Lora> {
+    const { store, loras, characters, paths } = this.deps;
+    const job = await store.require(input.job_id);
+    if (job.type !== 'training') throw AppError.notFound(`Training job '${input.job_id}' not found`);
+    const checkpoint = checkpointsOf(paths, job).find((c) => c.step === input.step);
+    if (!checkpoint) {
+      const have = checkpointsOf(paths, job).map((c) => c.step).sort((a, b) => a - b);
+      throw AppError.notFound(`Job '${job.id}' has no checkpoint at step ${input.step}${have.length ? ` (it has: ${have.join(', ')})` : ''}`);
+    }
+    const existing = (await loras.list()).find((l) => l.from_checkpoint?.job_id === job.id && l.from_checkpoint.step === input.step);
+    if (existing) return existing;
+    const character = await characters.get(job.character_id ?? '');
+    if (!character) throw new AppError('CONFLICT', `Character '${job.character_id ?? ''}' of job '${job.id}' no longer exists`);
+    return loras.register(
+      {
+        id: `lora-${randomBytes(6).toString('hex')}`,
+        character_id: character.id,
+        character_name: character.name,
+        job_id: job.id,
+        trigger_word: character.trigger_word,
+        steps: input.step,
+        lora_rank: Number(job.config.lora_rank),
+        created_at: new Date().toISOString(),
+        from_checkpoint: { job_id: job.id, step: input.step },
+      },
+      checkpoint.file,
+    );
   }
 
   /** Refused while a queued or running generation still needs the file. */

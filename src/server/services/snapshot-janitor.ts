@@ -1,9 +1,8 @@
 /**
- * Removes a training's dataset snapshot (`training/<id>/dataset`) once the job is final. Every
- * training.start copies the character's whole dataset, and nothing resumes a finished training,
- * so a final job's snapshot is dead weight. A re-run after a worker death happens while the job
- * is still active, so it still finds its snapshot. Checkpoints, samples and the config beside the
- * snapshot stay.
+ * Removes a training's dataset snapshot once nothing can resume from it (training-files.ts: a
+ * final job that is not a failed or cancelled one with a checkpoint nobody resumed yet). A re-run
+ * after a worker death happens while the job is still active, so it still finds its snapshot.
+ * The config beside the snapshot stays; checkpoints and samples live on in the job's outputs.
  *
  * Two triggers: job updates seen by this API process (any API process may clean; removal is
  * idempotent), and a sweep at start for jobs that ended while no API was running. The sweep also
@@ -18,6 +17,7 @@ import { listDir } from '../../shared/node/atomic-write.js';
 import type { JobEvents } from '../../shared/node/job-events.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
+import { releaseSnapshotIfDone } from '../../shared/node/training-files.js';
 
 const ORPHAN_AGE_MS = 60 * 60_000;
 
@@ -30,12 +30,20 @@ export class SnapshotJanitor {
     return path.join(this.deps.paths.trainingDir(jobId), 'dataset');
   }
 
-  async clean(jobId: string): Promise<boolean> {
+  /** A final training's snapshot, when nothing can resume from it any more. */
+  async clean(record: JobRecord): Promise<boolean> {
+    if (!(await releaseSnapshotIfDone(this.deps.paths, record))) return false;
+    this.deps.logger.info({ job_id: record.id }, 'dataset snapshot removed: nothing can resume from this training');
+    return true;
+  }
+
+  /** A snapshot whose record is gone (archived): nothing can resume from it. */
+  private async cleanOrphan(jobId: string): Promise<boolean> {
     const dir = this.datasetDir(jobId);
     const there = await fs.lstat(dir).then(() => true, () => false);
     if (!there) return false;
     await fs.rm(dir, { recursive: true, force: true });
-    this.deps.logger.info({ job_id: jobId }, 'dataset snapshot removed: the training is final');
+    this.deps.logger.info({ job_id: jobId }, 'dataset snapshot removed: its job record is gone');
     return true;
   }
 
@@ -43,13 +51,13 @@ export class SnapshotJanitor {
   start(): void {
     this.stopListening = this.deps.events.onAnyJob((record: JobRecord) => {
       if (record.type === 'training' && isTerminal(record.status)) {
-        this.clean(record.id).catch((err: unknown) => this.deps.logger.warn({ err, job_id: record.id }, 'could not remove a dataset snapshot'));
+        this.clean(record).catch((err: unknown) => this.deps.logger.warn({ err, job_id: record.id }, 'could not remove a dataset snapshot'));
       }
     });
     this.sweep().catch((err: unknown) => this.deps.logger.warn({ err }, 'dataset snapshot sweep failed'));
   }
 
-  /** Removes every snapshot whose job is final (or whose record is gone and the snapshot is old). */
+  /** Removes every snapshot nothing can resume from (or whose record is gone and the snapshot is old). */
   async sweep(now = Date.now()): Promise<number> {
     let removed = 0;
     for (const id of await listDir(path.join(this.deps.paths.root, 'training'))) {
@@ -57,11 +65,13 @@ export class SnapshotJanitor {
       const record = await this.deps.store.get(id).catch(() => undefined);
       if (record === undefined) continue; // Redis trouble: judge it next time
       if (record && !isTerminal(record.status)) continue;
-      if (!record) {
-        const stat = await fs.lstat(this.datasetDir(id)).catch(() => null);
-        if (!stat || now - stat.mtimeMs < ORPHAN_AGE_MS) continue;
+      if (record) {
+        if (await this.clean(record)) removed++;
+        continue;
       }
-      if (await this.clean(id)) removed++;
+      const stat = await fs.lstat(this.datasetDir(id)).catch(() => null);
+      if (!stat || now - stat.mtimeMs < ORPHAN_AGE_MS) continue;
+      if (await this.cleanOrphan(id)) removed++;
     }
     return removed;
   }

@@ -7,9 +7,21 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Character } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
-import { copyInside, isOutsideVolume } from './safe-path.js';
+import { isOutsideVolume, linkOrCopyInside } from './safe-path.js';
 import type { VolumePaths } from './volume.js';
 import type { LockFn } from './redis-lock.js';
+
+/** Every regular file of `srcDir` into `destDir`, hard-linked where possible (no recursion, links refused). */
+export async function linkDirFiles(root: string, srcDir: string, destDir: string): Promise<number> {
+  await fs.mkdir(destDir, { recursive: true });
+  let n = 0;
+  for (const entry of await fs.readdir(srcDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    await linkOrCopyInside(root, path.join(srcDir, entry.name), path.join(destDir, entry.name));
+    n++;
+  }
+  return n;
+}
 
 export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
 
@@ -88,21 +100,23 @@ export class CharacterStore {
   }
 
   /**
-   * Copies images + captions into `dest` so later edits don't change a running job. An image
-   * that is a link out of the volume is refused, never copied.
+   * Puts images + captions into `dest` so later edits don't change a running job. Images are
+   * hard-linked where the volume allows it (they are never rewritten in place: an edit is a new
+   * upload), else copied; an image that is a link, or leads out of the volume, is refused.
    */
-  async snapshotDataset(character: Character, dest: string): Promise<number> {
+  async snapshotDataset(character: Character, dest: string): Promise<{ images: number; linked: number }> {
     await fs.mkdir(dest, { recursive: true });
     const src = this.imagesDir(character.id);
+    let linked = 0;
     for (const image of character.images) {
       try {
-        await copyInside(this.paths.root, path.join(src, image.name), path.join(dest, image.name));
+        if ((await linkOrCopyInside(this.paths.root, path.join(src, image.name), path.join(dest, image.name))) === 'link') linked++;
       } catch (err) {
         if (!isOutsideVolume(err)) throw err;
         throw AppError.badParam('character_id', `Parameter 'character_id': image '${image.name}' of character '${character.id}' is not a regular file inside the volume; delete it and upload it again`);
       }
       await fs.writeFile(path.join(dest, captionFileName(image.name)), image.caption, { flag: 'wx' });
     }
-    return character.images.length;
+    return { images: character.images.length, linked };
   }
 }

@@ -104,7 +104,21 @@ export class JobStore {
     return run;
   }
 
-  private async transact(id: string, mutate: JobMutator): Promise<JobRecord | null> {
+  /**
+   * Like `update`, for a finished record too: its links and files may change (`resumed_by`, a
+   * deleted checkpoint), its status never does.
+   */
+  async amend(id: string, mutate: JobMutator): Promise<JobRecord | null> {
+    const keepStatus: JobMutator = (current) => {
+      const next = mutate(current);
+      return next && { ...next, status: current.status };
+    };
+    const run = this.txChain.then(() => withRedis(() => this.transact(id, keepStatus, true)));
+    this.txChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(id: string, mutate: JobMutator, finishedToo = false): Promise<JobRecord | null> {
     const tx = this.tx;
     for (let attempt = 0; attempt < 50; attempt++) {
       await tx.watch(jobKey(id));
@@ -114,7 +128,7 @@ export class JobStore {
         return null;
       }
       const current = decodeRecord(raw);
-      const next = !current || isTerminal(current.status) ? null : mutate(current);
+      const next = !current || (isTerminal(current.status) && !finishedToo) ? null : mutate(current);
       if (!current || !next) {
         await tx.unwatch();
         return current ?? requireDecoded(id, raw);

@@ -63,3 +63,23 @@ export async function copyInside(root: string, src: string, dest: string): Promi
 }
 
 export const isOutsideVolume = (err: unknown): err is OutsideVolumeError => err instanceof OutsideVolumeError;
+
+/**
+ * A hard link of a regular file inside the volume (no bytes copied) where the filesystem allows
+ * it, else `copyInside`. The source must itself be a regular file (a symlink is refused, never
+ * followed) whose real path is under the root; `link` never follows a link at the destination.
+ */
+export async function linkOrCopyInside(root: string, src: string, dest: string): Promise<'link' | 'copy'> {
+  const [st, real, rootReal] = await Promise.all([fsp.lstat(src), fsp.realpath(src), realRoot(root)]);
+  if (!st.isFile() || !real.startsWith(rootReal + path.sep)) throw new OutsideVolumeError(src);
+  try {
+    await fsp.link(src, dest);
+    return 'link';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EXDEV (another device), EPERM/ENOTSUP (no hard links here), EMLINK (link limit): copy.
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw err;
+  }
+  await copyInside(root, src, dest);
+  return 'copy';
+}

@@ -59,6 +59,11 @@ export class VolumePaths {
   }
 }
 
+/** Where training.resume stages the checkpoint a resumed job starts from, inside its training folder. */
+export function resumeCheckpointPath(trainingDir: string): string {
+  return path.join(trainingDir, 'resume-checkpoint.safetensors');
+}
+
 /**
  * Start-up check that VOLUME_ROOT exists (or can be made) and takes a write, so a read-only or
  * wrong mount fails loudly at start instead of on the first job.

@@ -1,8 +1,11 @@
-/** `isengard characters list|create|upload`. */
+/** `isengard characters list|create|upload|purge`. */
+import { createInterface } from 'node:readline';
+import { purgePreviewLines } from '../../shared/purge-preview.js';
 import { uploadImages } from '../client.js';
 import { EXIT } from '../cli-errors.js';
 import { table } from '../output.js';
 import type { Command } from './command.js';
+import { finishStartedJob } from './job-view.js';
 
 const list: Command = {
   path: 'characters list',
@@ -54,4 +57,48 @@ const upload: Command = {
   },
 };
 
-export const characterCommands = [list, create, upload];
+const purge: Command = {
+  path: 'characters purge',
+  synopsis: '<character_id> [--yes]',
+  summary: 'Delete a person and everything made from their photos (asks first)',
+  details: [
+    'Lists what will go (photos, captions, snapshots, LoRAs, checkpoints, samples, generated images;',
+    'job logs are rewritten to ids and events), then asks for "yes" on stdin unless --yes is given.',
+    'Running jobs for the person are cancelled first. Exit 1 when not confirmed (nothing deleted).',
+  ],
+  options: ['yes', 'no-wait'],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx) {
+    const id = ctx.args[0]!;
+    const preview = await ctx.client.characters.purgePreview.query({ id });
+    const lines = [`Purging ${preview.character_name ?? id} (${id}) deletes:`, ...purgePreviewLines(preview).map((l) => `  ${l}`)];
+    for (const line of lines) ctx.out.note(line);
+    if (!ctx.flags.yes && !(await confirm('Type "yes" to purge everything listed above: ', ctx.signal))) {
+      ctx.out.note('Not confirmed; nothing was deleted');
+      return EXIT.jobFailed;
+    }
+    const job = await ctx.client.characters.purge.mutate({ id });
+    return finishStartedJob(ctx, job);
+  },
+};
+
+/** One line from stdin (a terminal or a pipe); true only for "yes" or "y". End of input is a no. */
+function confirm(question: string, signal: AbortSignal): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+  return new Promise<boolean>((resolve) => {
+    const done = (answer: string) => {
+      signal.removeEventListener('abort', onAbort);
+      rl.close();
+      resolve(/^(y|yes)$/i.test(answer.trim()));
+    };
+    const onAbort = () => done('');
+    signal.addEventListener('abort', onAbort, { once: true });
+    rl.once('line', done);
+    rl.once('close', () => done(''));
+    rl.setPrompt(question);
+    rl.prompt();
+  });
+}
+
+export const characterCommands = [list, create, upload, purge];

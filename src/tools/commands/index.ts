@@ -7,9 +7,9 @@ import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { jobCommands } from './jobs.js';
 import { loraCommands } from './loras.js';
-import { trainCommand } from './train.js';
+import { trainCommands } from './train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, trainCommand, generateCommand, ...jobCommands, ...loraCommands];
+export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, ...trainCommands, generateCommand, ...jobCommands, ...loraCommands];
 
 export type Resolved =
   | { kind: 'command'; command: Command; args: string[] }

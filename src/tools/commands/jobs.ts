@@ -1,5 +1,5 @@
 /** `isengard jobs list|show|cancel|logs`. */
-import { downloadJobLogs, streamJobLogs, type RouterInputs } from '../client.js';
+import { downloadJobLogs, followJobLogs, streamJobLogs, type RouterInputs } from '../client.js';
 import { intFlag } from '../args.js';
 import { EXIT, UsageError } from '../cli-errors.js';
 import { table } from '../output.js';
@@ -68,14 +68,15 @@ const logs: Command = {
   options: ['follow', 'out'],
   minArgs: 1,
   maxArgs: 1,
-  async run({ conn, out, flags, args, signal }) {
+  async run({ conn, client, out, flags, args, signal }) {
     const id = args[0]!;
     if (flags.out !== undefined) {
       const saved = await downloadJobLogs(conn, id, flags.out, { follow: flags.follow, signal });
       out.result(saved, () => `${saved.path} (${saved.bytes} bytes)`);
       return EXIT.ok;
     }
-    for await (const line of streamJobLogs(conn, id, { follow: flags.follow, signal })) out.logLine(line);
+    const lines = flags.follow ? followJobLogs(client, id, { signal }) : streamJobLogs(conn, id, { signal });
+    for await (const line of lines) out.logLine(line);
     return EXIT.ok;
   },
 };

@@ -1,4 +1,5 @@
-/** `isengard loras list`. */
+/** `isengard loras list | from-checkpoint`. */
+import { intFlag } from '../args.js';
 import { EXIT } from '../cli-errors.js';
 import { table } from '../output.js';
 import type { Command } from './command.js';
@@ -23,4 +24,18 @@ const list: Command = {
   },
 };
 
-export const loraCommands = [list];
+const fromCheckpoint: Command = {
+  path: 'loras from-checkpoint',
+  synopsis: '<job_id> <step>',
+  summary: 'Make a LoRA of a training checkpoint, ready to generate with',
+  minArgs: 2,
+  maxArgs: 2,
+  async run({ client, out, args }) {
+    const [jobId, step] = args as [string, string];
+    const lora = await client.loras.fromCheckpoint.mutate({ job_id: jobId, step: intFlag(step) as number });
+    out.result(lora, () => [`${lora.id}  from ${jobId} step ${lora.steps}`, `  next: isengard generate "${lora.trigger_word} …" --lora ${lora.id}`]);
+    return EXIT.ok;
+  },
+};
+
+export const loraCommands = [list, fromCheckpoint];

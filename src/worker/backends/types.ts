@@ -22,6 +22,8 @@ export interface JobContext {
   progress(update: ProgressUpdate): void;
   /** Records an output whose file already sits in `outputsDir` under `output.name`. */
   addOutput(output: JobOutput): Promise<void>;
+  /** Drops an output from the record and deletes its file (a checkpoint past "keep last N"). */
+  removeOutput(name: string): Promise<void>;
   /** VOLUME_ROOT/outputs/{jobId}: every file the files route may serve lives here, flat. */
   outputsDir: string;
 }
@@ -41,6 +43,12 @@ export interface TrainingInput {
   datasetDir: string;
   /** VOLUME_ROOT/training/{jobId}: the backend's scratch and trainer output folder. */
   workDir: string;
+  /** Sample prompts (each holds the trigger word); absent → the backend's own; empty → no samples. */
+  samplePrompts?: string[];
+  /** training.resume: the checkpoint file to start from and the step it was saved at. */
+  resumeFrom?: { path: string; step: number };
+  /** training.continue: starting weights (a finished LoRA); the run then trains `steps` more. */
+  initialWeights?: string;
 }
 
 export interface TrainingResult {

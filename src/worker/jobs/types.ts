@@ -11,6 +11,7 @@ import type { JobInput } from '../../shared/job-inputs.js';
 import type { JobRecord, JobType } from '../../shared/jobs.js';
 import type { CharacterStore } from '../../shared/node/character-store.js';
 import type { LoraStore } from '../../shared/node/lora-store.js';
+import type { JobStore } from '../../shared/node/job-store.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
 import type { ImageBackend, JobContext, TrainingBackend } from '../backends/types.js';
 
@@ -20,6 +21,10 @@ export interface JobHandlerDeps {
   loras: LoraStore;
   training: TrainingBackend;
   image: ImageBackend;
+  /** Job records: the purge handler stops and scrubs other jobs. */
+  store: JobStore;
+  /** ComfyUI install whose models/loras holds links to our LoRAs (comfyui image backend only). */
+  comfyuiDir?: string;
 }
 
 /** The record's id plus the fields the type's input schema parsed from it. */

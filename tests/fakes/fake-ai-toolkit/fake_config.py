@@ -17,7 +17,7 @@ KEYS = {
     "process": {"type", "training_folder", "device", "trigger_word", "network", "save", "datasets", "train",
                 "model", "sample", "logging", "performance_log_every", "training_seed", "log_dir", "first_sample"},
     "network": {"type", "rank", "linear", "linear_alpha", "conv", "conv_alpha", "alpha", "dropout",
-                "network_kwargs", "transformer_only", "lokr_full_rank", "lokr_factor"},
+                "network_kwargs", "transformer_only", "lokr_full_rank", "lokr_factor", "pretrained_lora_path"},
     "save": {"dtype", "save_every", "max_step_saves_to_keep", "save_format", "push_to_hub", "hf_repo_id",
              "hf_private"},
     "dataset": {"folder_path", "dataset_path", "caption_ext", "caption_dropout_rate", "shuffle_tokens",
@@ -167,6 +167,11 @@ def validate(config):
     _choice(_need(net, "type", f"{w}.network"), NETWORK_TYPES, f"{w}.network.type")
     _typed(_need(net, "linear", f"{w}.network"), (int,), f"{w}.network.linear", 1)
     _typed(_need(net, "linear_alpha", f"{w}.network"), (int, float), f"{w}.network.linear_alpha", 0)
+    if "pretrained_lora_path" in net:
+        # Real ai-toolkit only prints "does not exist" and trains from scratch; the fake refuses.
+        lora = _typed(net["pretrained_lora_path"], (str,), f"{w}.network.pretrained_lora_path")
+        if not os.path.isfile(lora):
+            raise ConfigError(f"{w}.network.pretrained_lora_path: file not found: {lora}")
 
     save = _need(proc, "save", w)
     _keys("save", save, f"{w}.save")
@@ -200,7 +205,7 @@ def validate(config):
     _choice(train.get("optimizer", "adamw"), OPTIMIZERS, f"{tw}.optimizer")
     _choice(train.get("lr_scheduler", "constant"), LR_SCHEDULERS, f"{tw}.lr_scheduler")
     _choice(train.get("dtype", "fp32"), DTYPES, f"{tw}.dtype")
-    for flag in ("train_unet", "train_text_encoder", "gradient_checkpointing"):
+    for flag in ("train_unet", "train_text_encoder", "gradient_checkpointing", "disable_sampling"):
         if flag in train:
             _typed(train[flag], (bool,), f"{tw}.{flag}")
     if "lr_scheduler_params" in train and not isinstance(train["lr_scheduler_params"], dict):
@@ -231,11 +236,14 @@ def validate(config):
     for key in ("width", "height"):
         _typed(sample.get(key, 512), (int,), f"{sw}.{key}", 64)
     prompts = _need(sample, "prompts", sw)
-    if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) and p for p in prompts):
-        raise ConfigError(f'"{sw}.prompts" must be a non-empty list of strings')
+    if not isinstance(prompts, list) or not all(isinstance(p, str) and p for p in prompts):
+        raise ConfigError(f'"{sw}.prompts" must be a list of non-empty strings')
+    if not prompts and not train.get("disable_sampling"):
+        raise ConfigError(f'"{sw}.prompts" is empty but train.disable_sampling is not set')
     _typed(sample.get("guidance_scale", 7), (int, float), f"{sw}.guidance_scale")
     _typed(sample.get("sample_steps", 20), (int,), f"{sw}.sample_steps", 1)
     _typed(sample.get("seed", 0), (int,), f"{sw}.seed")
+    _typed(sample.get("walk_seed", False), (bool,), f"{sw}.walk_seed")
     if "logging" in proc:
         _keys("logging", proc["logging"], f"{w}.logging")
     return proc

@@ -95,12 +95,12 @@ def encode_jpeg(width, height, shade):
     return bytes(out)
 
 
-def sample_jpeg(width, height, step, index):
-    """A soft blob that brightens as training goes on, so samples differ by step."""
+def sample_jpeg(width, height, step, seed):
+    """A soft blob that brightens as training goes on and sits where the seed puts it."""
     gain = 60 + (step % 997) / 997 * 120
 
     def shade(bx, by, bw, bh):
-        dx = (bx + 0.5) / bw - 0.5 - 0.1 * index
+        dx = (bx + 0.5) / bw - 0.5 - 0.1 * (seed % 5)
         dy = (by + 0.5) / bh - 0.45
         return 40 + gain * math.exp(-(dx * dx + dy * dy) * 12)
 
@@ -126,3 +126,18 @@ def write_safetensors(path, rank, metadata):
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
         f.write(data)
+
+
+def read_safetensors_metadata(path):
+    """`__metadata__` with each value JSON-decoded where it parses, like ai-toolkit's
+    toolkit/metadata.parse_metadata_from_safetensors."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length).decode("utf-8"))
+    meta = {}
+    for key, value in header.get("__metadata__", {}).items():
+        try:
+            meta[key] = json.loads(value)
+        except (TypeError, ValueError):
+            meta[key] = value
+    return meta

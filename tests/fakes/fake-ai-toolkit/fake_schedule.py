@@ -128,4 +128,9 @@ def effective_training(proc):
         "alpha": net["linear_alpha"],
         "resolution": proc["datasets"][0].get("resolution", 512),
         "sample_size": [sample.get("width", 512), sample.get("height", 512)],
+        # SampleConfig / SaveConfig defaults when a key is missing.
+        "sample_every": sample.get("sample_every", 100),
+        "sample_seed": sample.get("seed", 0),
+        "walk_seed": sample.get("walk_seed", False),
+        "max_step_saves_to_keep": proc["save"].get("max_step_saves_to_keep", 5),
     }

@@ -43,6 +43,8 @@ export interface TestJob {
   progress: ProgressUpdate[];
   /** Outputs in the order addOutput saw them, with the time they were recorded. */
   outputs: (JobOutput & { at: number })[];
+  /** Names removeOutput was called with (their files are deleted, like the processor does). */
+  removed: string[];
   logPath: string;
   readLog(): JobLogRecord[];
 }
@@ -53,6 +55,7 @@ export function makeJob(root: string, jobId = 'training-0123456789ab'): TestJob 
   const controller = new AbortController();
   const progress: ProgressUpdate[] = [];
   const outputs: (JobOutput & { at: number })[] = [];
+  const removed: string[] = [];
   const ctx: JobContext = {
     jobId,
     signal: controller.signal,
@@ -60,6 +63,10 @@ export function makeJob(root: string, jobId = 'training-0123456789ab'): TestJob 
     progress: (u) => progress.push(u),
     addOutput: async (o) => {
       outputs.push({ ...o, at: Date.now() });
+    },
+    removeOutput: async (name) => {
+      removed.push(name);
+      fs.rmSync(path.join(root, 'outputs', jobId, name), { force: true });
     },
     outputsDir: path.join(root, 'outputs', jobId),
   };
@@ -71,7 +78,7 @@ export function makeJob(root: string, jobId = 'training-0123456789ab'): TestJob 
           .filter(Boolean)
           .map((l) => JSON.parse(l) as JobLogRecord)
       : [];
-  return { ctx, controller, progress, outputs, logPath, readLog };
+  return { ctx, controller, progress, outputs, removed, logPath, readLog };
 }
 
 /** Two captioned images, like a character's dataset snapshot. */
@@ -123,6 +130,8 @@ export function effectiveConfig(overrides: Record<string, unknown> = {}): Record
     precision: 'bf16',
     use_ema: true,
     ema_decay: 0.99,
+    sample_every: 250,
+    keep_checkpoints: 4,
     gradient_accumulation: 1,
     network_alpha: 16,
     ...overrides,

@@ -6,7 +6,13 @@ really use (fake_schedule.py) in the bar's `lr:` postfix. Sample generation duri
 a nested "Generating Images" bar at tqdm position 1, with the `\\n` … `ESC[A` cursor moves tqdm
 writes. A gated hub model id (FLUX.1-dev) without HF_TOKEN fails as diffusers does. It writes `<training_folder>/<name>/<name>_000000250.safetensors`
 checkpoints (rotating old ones out like max_step_saves_to_keep), `samples/<ms>__000000250_0.jpg`
-samples (baseline at step 0, every sample_every, final) and the final `<name>.safetensors`.
+samples for every prompt (baseline at step 0, every sample_every, final; seed walks per prompt) and
+the final `<name>.safetensors`.
+
+It starts where BaseSDTrainProcess starts: the newest (by ctime) `<name>*.safetensors` in the save
+folder is loaded and its metadata `training_info.step` becomes the first step (progress bar
+`initial`, no baseline samples); with no such file, `network.pretrained_lora_path` is loaded as
+starting weights and training runs from step 0.
 
 Knobs (environment):
   FAKE_AI_TOOLKIT_STEP_MS          milliseconds per training step (default 20)
@@ -17,6 +23,7 @@ Knobs (environment):
 Python stdlib only.
 """
 import argparse
+import glob
 import os
 import re
 import signal
@@ -29,7 +36,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_config import ConfigError, count_images, load_config, validate  # noqa: E402
 from fake_schedule import ScheduleError, optimizer_lr, scheduler_factor, shown_lr  # noqa: E402
-from fake_media import sample_jpeg, write_safetensors  # noqa: E402
+from fake_media import read_safetensors_metadata, sample_jpeg, write_safetensors  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Hub repos that need an accepted licence and a token (huggingface_hub raises GatedRepoError).
@@ -54,12 +61,13 @@ def fmt_interval(t):
     return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def tqdm_line(desc, n, total, elapsed, postfix=""):
-    """tqdm's default meter: `{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{postfix}]`."""
+def tqdm_line(desc, n, total, elapsed, postfix="", initial=0):
+    """tqdm's default meter: `{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{postfix}]`.
+    Like tqdm.format_meter, the rate counts only the steps done since `initial`."""
     frac = n / total
     full, part = divmod(int(frac * 10 * 8), 8)
     bar = BAR[-1] * full + (BAR[part] + BAR[0] * (10 - full - 1) if full < 10 else "")
-    rate = n / elapsed if n and elapsed > 0 else None
+    rate = (n - initial) / elapsed if n > initial and elapsed > 0 else None
     if rate is None:
         rate_fmt, remaining = "?it/s", "?"
     else:
@@ -107,6 +115,8 @@ def fail(message, exc="ValueError", cause=None):
 
 
 def write_samples(root, proc, step, nested):
+    if proc["train"].get("disable_sampling"):
+        return
     sample = proc["sample"]
     folder = os.path.join(root, "samples")
     os.makedirs(folder, exist_ok=True)
@@ -115,10 +125,12 @@ def write_samples(root, proc, step, nested):
     side_bar("Generating Images", len(prompts), 0.01, 1 if nested else 0)
     gen_time = int(time.time() * 1000)
     width = len(str(len(prompts)))
+    seed = sample.get("seed", 0)
     for i in range(len(prompts)):
         name = f"{gen_time}__{str(step).zfill(9)}_{str(i).zfill(width)}.jpg"
+        prompt_seed = seed + i if sample.get("walk_seed", False) else seed
         with open(os.path.join(folder, name), "wb") as f:
-            f.write(sample_jpeg(sample.get("width", 512), sample.get("height", 512), step, i))
+            f.write(sample_jpeg(sample.get("width", 512), sample.get("height", 512), step, prompt_seed))
 
 
 def save(root, name, proc, step):
@@ -131,6 +143,40 @@ def save(root, name, proc, step):
     saves = sorted(f for f in os.listdir(root) if f.startswith(f"{name}_") and f.endswith(".safetensors"))
     for old in saves[: max(0, len(saves) - keep)]:
         os.remove(os.path.join(root, old))
+
+
+def latest_save_path(root, name, proc):
+    """BaseSDTrainProcess.get_latest_save_path: the newest `{name}*.safetensors` by ctime, else the
+    network's pretrained_lora_path."""
+    paths = [p for p in glob.glob(os.path.join(root, f"{name}*.safetensors")) if os.path.exists(p)]
+    if "_LoRA" not in name:
+        paths = [p for p in paths if "_LoRA" not in p]
+    if paths:
+        return max(paths, key=os.path.getctime)
+    pretrained = proc["network"].get("pretrained_lora_path")
+    if pretrained is not None:
+        if os.path.exists(pretrained):
+            out(f"Using pretrained lora path from config: {pretrained}")
+            return pretrained
+        out(f"Pretrained lora path from config does not exist: {pretrained}")
+    return None
+
+
+def starting_step(root, name, proc):
+    """load_weights + load_training_state_from_metadata: the step stored in the file, never a
+    pretrained LoRA's."""
+    path = latest_save_path(root, name, proc)
+    if path is None:
+        return 0
+    out(f"#### IMPORTANT RESUMING FROM {path} ####")
+    out(f"Loading from {path}")
+    if path == proc["network"].get("pretrained_lora_path"):
+        return 0
+    info = read_safetensors_metadata(path).get("training_info")
+    if isinstance(info, dict) and "step" in info:
+        out(f"Found step {info['step']} in metadata, starting from there")
+        return int(info["step"])
+    return 0
 
 
 def load_model(model):
@@ -196,12 +242,16 @@ def train(proc, name):
         _, factor = scheduler_factor(t.get("lr_scheduler", "constant"), t.get("lr_scheduler_params"), steps)
     except ScheduleError as e:
         fail(str(e), e.exc)
-    out("Generating baseline samples before training")
-    write_samples(root, proc, 0, False)
+    first = starting_step(root, name, proc)
+    if proc["train"].get("disable_sampling"):
+        out("Skipping first sample due to config setting")
+    elif first <= 1:
+        out("Generating baseline samples before training")
+        write_samples(root, proc, first, False)
     start = time.time()
-    err(tqdm_line(name, 0, steps, 0))
+    err(tqdm_line(name, first, steps, 0, initial=first))
     loss = 0.6
-    for step in range(1, steps + 1):
+    for step in range(first + 1, steps + 1):
         time.sleep(step_s)
         if step == fail_at:
             err("\n")
@@ -209,7 +259,7 @@ def train(proc, name):
                  "of which 41.06 MiB is free.", "torch.OutOfMemoryError")
         loss = 0.08 + 0.5 * 2.718281828 ** (-3 * step / steps)
         lr = shown_lr(optimizer, base_lr * factor(step), step)
-        err(tqdm_line(name, step, steps, time.time() - start, f"lr: {lr:.1e} loss: {loss:.3e}"))
+        err(tqdm_line(name, step, steps, time.time() - start, f"lr: {lr:.1e} loss: {loss:.3e}", initial=first))
         if step < steps and step % save_every == 0:
             out(f"\nSaving at step {step}")
             save(root, name, proc, step)

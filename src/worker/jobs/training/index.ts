@@ -1,23 +1,31 @@
 /**
- * Training: runs the configured trainer on the dataset snapshot taken when the job was created,
- * then registers the final LoRA and links it into the job's outputs.
+ * Training: runs the configured trainer on the dataset snapshot taken when the job was created
+ * (from a checkpoint for training.resume, from a LoRA's weights for training.continue), then
+ * registers the final LoRA and links it into the job's outputs.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { JobHandler, JobHandlerDeps } from '../types.js';
 import { finalIfNotFound } from '../not-found.js';
+import { resumeCheckpointPath } from '../../../shared/node/volume.js';
+import { copyLossHistory } from './loss-history.js';
 
 export function createTrainingHandler({ characters, loras, paths, training }: JobHandlerDeps): JobHandler<'training'> {
   return async (job, ctx) => {
     const character = await characters.require(job.character_id).catch(finalIfNotFound);
     const workDir = paths.trainingDir(job.id);
+    // A resumed run's loss chart continues the original's (its log is where readers find it).
+    if (job.resumed_from && job.resume_step !== undefined) await copyLossHistory(paths, job.resumed_from, job.resume_step, ctx);
     const result = await training.train(
       {
         config: job.config,
         character: { id: character.id, name: character.name, trigger_word: character.trigger_word },
         datasetDir: path.join(workDir, 'dataset'),
         workDir,
+        samplePrompts: job.sample_prompts,
+        ...(job.resume_step !== undefined ? { resumeFrom: { path: resumeCheckpointPath(workDir), step: job.resume_step } } : {}),
+        ...(job.base_lora_id ? { initialWeights: loras.filePath(job.base_lora_id) } : {}),
       },
       ctx,
     );
@@ -31,6 +39,7 @@ export function createTrainingHandler({ characters, loras, paths, training }: Jo
         steps: result.steps,
         lora_rank: job.config.lora_rank,
         created_at: new Date().toISOString(),
+        ...(job.base_lora_id ? { parent_lora_id: job.base_lora_id } : {}),
       },
       result.loraPath,
     );

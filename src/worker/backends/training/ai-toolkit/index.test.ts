@@ -49,7 +49,7 @@ afterAll(removeTmpDirs);
 
 describe('ai-toolkit backend against the fake run.py', () => {
   it('trains: progress, checkpoints and samples as they appear, final LoRA', async () => {
-    const { backend, job, input, workDir } = await setup({ FAKE_AI_TOOLKIT_STEP_MS: '15' });
+    const { backend, job, input, workDir } = await setup({ FAKE_AI_TOOLKIT_STEP_MS: '15' }, { sample_every: 25 });
     const result = await backend.train(input, job.ctx);
 
     const loraPath = path.join(workDir, TRIGGER, `${TRIGGER}.safetensors`);

@@ -17,8 +17,9 @@ import {
   type TrainingInput,
   type TrainingResult,
 } from '../../types.js';
-import { OutputWatcher } from './output-watcher.js';
-import { buildTrainerConfig, renderTrainerYaml, summarizeTrainerConfig } from './trainer-config.js';
+import { CheckpointRetention } from '../checkpoint-retention.js';
+import { OutputWatcher, checkpointPattern, linkOrCopy } from './output-watcher.js';
+import { buildTrainerConfig, getPath, renderTrainerYaml, summarizeTrainerConfig } from './trainer-config.js';
 import { DEFAULT_KILL_GRACE_MS, startTrainer, type TrainerExit, type TrainerStream } from './trainer-process.js';
 import { parseTqdmLine } from './tqdm-parser.js';
 import { killStaleTrainer, recordTrainerPid } from './stale-trainer.js';
@@ -43,6 +44,24 @@ function failureMessage(exit: TrainerExit): string {
   let text = tail.join('\n');
   if (text.length > MAX_ERROR_CHARS) text = '…' + text.slice(-MAX_ERROR_CHARS);
   return text ? `ai-toolkit ${how}:\n${text}` : `ai-toolkit ${how} without output`;
+}
+
+/**
+ * ai-toolkit resumes from the newest (by ctime) `<name>*.safetensors` in its save folder and takes
+ * the step from the file's metadata. A resumed job gets the checkpoint linked in under its step
+ * name, unless the folder already holds a save of its own (a re-run after a lost worker), which
+ * is newer and must win.
+ */
+async function placeResumeCheckpoint(saveRoot: string, name: string, from: { path: string; step: number }, ctx: JobContext): Promise<void> {
+  await fs.mkdir(saveRoot, { recursive: true });
+  const own = (await fs.readdir(saveRoot)).filter((f) => checkpointPattern(name).test(f) || f === `${name}.safetensors`);
+  if (own.length > 0) {
+    ctx.logger.info(`Resuming from this job's own newest save instead of step ${from.step}`, 'trainer.resume', { step: from.step, own });
+    return;
+  }
+  const dest = path.join(saveRoot, `${name}_${String(from.step).padStart(9, '0')}.safetensors`);
+  await linkOrCopy(from.path, dest);
+  ctx.logger.info(`Resuming from the checkpoint at step ${from.step}`, 'trainer.resume', { step: from.step, path: dest });
 }
 
 export function createAiToolkitBackend(config: Config, options: AiToolkitBackendOptions = {}): TrainingBackend {
@@ -75,6 +94,8 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
         datasetDir: input.datasetDir,
         workDir: input.workDir,
         fluxModel: config.FLUX_MODEL,
+        samplePrompts: input.samplePrompts,
+        pretrainedLoraPath: input.initialWeights,
       });
       if (!existsSync(path.join(toolkitDir, 'run.py'))) {
         throw new NonRetryableError(`ai-toolkit not found: ${path.join(toolkitDir, 'run.py')} is missing (AI_TOOLKIT_DIR)`);
@@ -87,7 +108,9 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
       ctx.logger.info('ai-toolkit config written', 'trainer.config', { path: configPath, ...summarizeTrainerConfig(trainer) });
 
       const saveRoot = path.join(input.workDir, trainer.name);
-      const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs });
+      if (input.resumeFrom) await placeResumeCheckpoint(saveRoot, trainer.name, input.resumeFrom, ctx);
+      const keep = Number(getPath(trainer.doc, 'config.process.0.save.max_step_saves_to_keep'));
+      const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs, retention: new CheckpointRetention(ctx, keep) });
       let lastSideBar = '';
       const onLine = (stream: TrainerStream, line: string) => {
         if (line.trim() === '') return; // tqdm clears a finished `leave=False` bar with spaces

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { JobContext } from '../../types.js';
+import type { CheckpointRetention } from '../checkpoint-retention.js';
 
 export interface TrainerFile {
   kind: 'checkpoint' | 'sample';
@@ -69,7 +70,7 @@ export class OutputWatcher {
   readonly found: TrainerFile[] = [];
 
   constructor(
-    private readonly opts: { saveRoot: string; jobName: string; ctx: JobContext; pollMs: number },
+    private readonly opts: { saveRoot: string; jobName: string; ctx: JobContext; pollMs: number; retention?: CheckpointRetention },
   ) {}
 
   start(): void {
@@ -164,6 +165,7 @@ export class OutputWatcher {
         step: info.step,
         source: path.basename(src),
       });
+      await this.opts.retention?.recorded(info.outputName, info.step);
     } else {
       const dims = await sharp(dest)
         .metadata()

@@ -30,6 +30,10 @@ interface Effective {
   alpha: number;
   resolution: number[];
   sample_size: number[];
+  sample_every: number;
+  sample_seed: number;
+  walk_seed: boolean;
+  max_step_saves_to_keep: number;
 }
 
 const params = aiToolkitTraining.parameters as Readonly<Record<string, ParameterSchema>>;
@@ -93,6 +97,9 @@ const expectations: Record<string, (e: Effective, value: never) => void> = {
   precision: (e, v: string) => expect([v, e.dtype]).toEqual(['bf16', 'bfloat16']),
   use_ema: (e, v: boolean) => expect(e.ema).toEqual(v ? { use_ema: true, ema_decay: 0.99 } : { use_ema: false }),
   ema_decay: (e, v: number) => expect(e.ema).toEqual({ use_ema: true, ema_decay: v }),
+  // Samples every N steps with a fixed seed that walks per prompt.
+  sample_every: (e, v: number) => expect([e.sample_every, e.sample_seed, e.walk_seed]).toEqual([v, 42, true]),
+  keep_checkpoints: (e, v: number) => expect(e.max_step_saves_to_keep).toBe(v),
 };
 
 const cases: [string, unknown][] = [];

@@ -115,10 +115,28 @@ describe('buildTrainerConfig', () => {
     expect(getPath(p, 'save.save_every')).toBe(500);
   });
 
-  it('derives save/sample intervals from steps, never below 1', () => {
+  it('derives the save interval from steps, never below 1; sample_every is the user’s', () => {
     expect([100, 101, 1000, 2000, 10000, 2, 1].map(saveInterval)).toEqual([25, 25, 250, 500, 2500, 1, 1]);
-    const cfg = build({ steps: 300 });
-    expect([cfg.saveEvery, cfg.sampleEvery]).toEqual([75, 75]);
+    const cfg = build({ steps: 300, sample_every: 40 });
+    expect([cfg.saveEvery, cfg.sampleEvery]).toEqual([75, 40]);
+    expect(getPath(cfg.doc, 'config.process.0.sample.sample_every')).toBe(40);
+  });
+
+  it('writes the sample prompts with a fixed walking seed; none → sampling disabled', () => {
+    const prompts = ['zxq_person on a boat', 'a painting of zxq_person'];
+    const p = getPath(buildTrainerConfig({ ...base, config: effectiveConfig(), samplePrompts: prompts }).doc, 'config.process.0') as Record<string, unknown>;
+    expect(getPath(p, 'sample')).toMatchObject({ prompts, seed: 42, walk_seed: true });
+    expect(getPath(p, 'train.disable_sampling')).toBeUndefined();
+    const none = getPath(buildTrainerConfig({ ...base, config: effectiveConfig(), samplePrompts: [] }).doc, 'config.process.0') as Record<string, unknown>;
+    expect(getPath(none, 'sample.prompts')).toEqual([]);
+    expect(getPath(none, 'train.disable_sampling')).toBe(true);
+  });
+
+  it('keep_checkpoints becomes max_step_saves_to_keep; a starting LoRA becomes network.pretrained_lora_path', () => {
+    expect(getPath(proc({ keep_checkpoints: 2 }), 'save.max_step_saves_to_keep')).toBe(2);
+    const cfg = buildTrainerConfig({ ...base, config: effectiveConfig(), pretrainedLoraPath: '/vol/loras/lora-0123456789ab.safetensors' });
+    expect(getPath(cfg.doc, 'config.process.0.network.pretrained_lora_path')).toBe('/vol/loras/lora-0123456789ab.safetensors');
+    expect(getPath(proc(), 'network.pretrained_lora_path')).toBeUndefined();
   });
 
   it('throws when an unwired parameter carries a chosen value', () => {

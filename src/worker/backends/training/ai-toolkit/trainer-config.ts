@@ -19,6 +19,7 @@ import { checkParam } from '../../../../shared/param-check.js';
 import { inapplicable, inapplicableMessage } from '../../../../shared/param-applies.js';
 import type { ParameterSchema } from '../../../../shared/capabilities.js';
 import { NonRetryableError } from '../../types.js';
+import { SAMPLE_SEED, defaultSamplePrompts } from '../../../../shared/sample-prompts.js';
 
 type ManifestKey = keyof typeof aiToolkitTraining.parameters;
 type WiredKey = {
@@ -40,6 +41,8 @@ export const WIRED_PARAM_PATHS: Readonly<Record<WiredKey, readonly string[]>> = 
   precision: ['train.dtype'],
   use_ema: ['train.ema_config.use_ema'],
   ema_decay: ['train.ema_config.ema_decay'],
+  sample_every: ['sample.sample_every'],
+  keep_checkpoints: ['save.max_step_saves_to_keep'],
 };
 
 /** The lr prodigy runs with when given one below 0.1 (toolkit/optimizer.get_optimizer). */
@@ -54,9 +57,7 @@ export const LR_SCHEDULER_PARAMS: Readonly<Record<string, Readonly<Record<string
   linear: { start_factor: 1.0, end_factor: 0.0 },
 };
 
-/** ai-toolkit's own example keeps 4 intermediate saves; older ones are deleted by the trainer. */
-export const MAX_STEP_SAVES_TO_KEEP = 4;
-/** Checkpoints and samples at ¼, ½, ¾ of the run (plus ai-toolkit's baseline and final sample). */
+/** Checkpoints at ¼, ½, ¾ of the run. */
 export const SAVES_PER_RUN = 4;
 const TRIGGER_WORD_RE = /^[a-z][a-z0-9_]{1,31}$/;
 
@@ -67,6 +68,14 @@ export interface TrainerConfigInput {
   datasetDir: string;
   workDir: string;
   fluxModel: string;
+  /** Sample prompts, trigger word already in each; absent → two generic ones; empty → no sampling. */
+  samplePrompts?: readonly string[];
+  /**
+   * Starting weights for a fresh run (training.continue): ai-toolkit loads
+   * `network.pretrained_lora_path` when its save folder has no checkpoint, and does not take the
+   * step from it, so the run trains exactly `steps` more.
+   */
+  pretrainedLoraPath?: string;
 }
 
 export interface TrainerConfig {
@@ -129,13 +138,6 @@ function effectiveParams(config: Record<string, unknown>): Partial<Record<WiredK
   return out as Partial<Record<WiredKey, unknown>>;
 }
 
-function samplePrompts(trigger: string): string[] {
-  return [
-    `photo of ${trigger}, portrait, looking at the camera, soft natural light`,
-    `${trigger} walking down a city street, full body, candid photo`,
-  ];
-}
-
 export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
   const p = effectiveParams(input.config);
   const trigger = input.character.trigger_word;
@@ -144,14 +146,20 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
   const resolution = p.resolution as number;
   const rank = p.lora_rank as number;
   const every = saveInterval(steps);
+  const prompts = input.samplePrompts ? [...input.samplePrompts] : defaultSamplePrompts(trigger);
   const process = {
     type: 'sd_trainer',
     training_folder: input.workDir,
     device: 'cuda:0',
     // Appended to any caption that lacks it, so the LoRA always learns the word it will be prompted with.
     trigger_word: trigger,
-    network: { type: 'lora', linear: rank, linear_alpha: rank },
-    save: { dtype: 'float16', save_every: every, max_step_saves_to_keep: MAX_STEP_SAVES_TO_KEEP, push_to_hub: false },
+    network: {
+      type: 'lora',
+      linear: rank,
+      linear_alpha: rank,
+      ...(input.pretrainedLoraPath ? { pretrained_lora_path: input.pretrainedLoraPath } : {}),
+    },
+    save: { dtype: 'float16', save_every: every, max_step_saves_to_keep: p.keep_checkpoints, push_to_hub: false },
     datasets: [
       {
         folder_path: input.datasetDir,
@@ -177,16 +185,19 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
       ...(LR_SCHEDULER_PARAMS[p.scheduler as string] ? { lr_scheduler_params: { ...LR_SCHEDULER_PARAMS[p.scheduler as string] } } : {}),
       ema_config: p.use_ema ? { use_ema: true, ema_decay: p.ema_decay } : { use_ema: false },
       dtype: p.precision,
+      // No prompts: ai-toolkit would still run its (empty) sampling pass at every sample step.
+      ...(prompts.length === 0 ? { disable_sampling: true } : {}),
     },
     model: { name_or_path: input.fluxModel, is_flux: true, quantize: true },
     sample: {
       sampler: 'flowmatch',
-      sample_every: every,
+      sample_every: p.sample_every,
       width: resolution,
       height: resolution,
-      prompts: samplePrompts(trigger),
+      prompts,
       neg: '',
-      seed: 42,
+      // walk_seed: prompt i uses seed + i, at every step.
+      seed: SAMPLE_SEED,
       walk_seed: true,
       guidance_scale: 4,
       sample_steps: 20,
@@ -197,7 +208,7 @@ export function buildTrainerConfig(input: TrainerConfigInput): TrainerConfig {
     config: { name, process: [process] },
     meta: { name: '[name]', version: '1.0' },
   };
-  return { name, steps, saveEvery: every, sampleEvery: every, doc };
+  return { name, steps, saveEvery: every, sampleEvery: p.sample_every as number, doc };
 }
 
 /**

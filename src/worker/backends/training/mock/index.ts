@@ -1,7 +1,9 @@
 /**
  * Mock trainer (fast-test): a real step loop (MOCK_STEP_MS per step) that honours the
  * AbortSignal, reports a decreasing noisy loss and an ETA, writes valid .safetensors checkpoints
- * and sharp-made samples at save points, and a final LoRA file named like ai-toolkit's.
+ * (keeping the last `keep_checkpoints`) and one sharp-made sample per prompt every
+ * `sample_every` steps, and a final LoRA file named like ai-toolkit's. Like ai-toolkit it
+ * starts at a resumed checkpoint's step, and from given weights at step 0.
  */
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,9 +14,12 @@ import type { Config } from '../../../../shared/node/config.js';
 import { seededRandom } from '../../seeded-random.js';
 import type { JobContext, TrainingBackend, TrainingInput, TrainingResult } from '../../types.js';
 import { renderSeedImage } from '../../image/mock/render.js';
+import { CheckpointRetention } from '../checkpoint-retention.js';
+import { SAMPLE_SEED } from '../../../../shared/sample-prompts.js';
 import { writeSafetensors } from './safetensors.js';
 
 const pad = (step: number) => String(step).padStart(9, '0');
+const num = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
 
 function loraTensors(rank: number): Record<string, { shape: [number, number] }> {
   return {
@@ -31,21 +36,38 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
     async train(input: TrainingInput, ctx: JobContext): Promise<TrainingResult> {
       const steps = Number(input.config.steps);
       const rank = Number(input.config.lora_rank);
+      const sampleEvery = num(input.config.sample_every, mockTraining.parameters.sample_every.default);
+      const keep = num(input.config.keep_checkpoints, mockTraining.parameters.keep_checkpoints.default);
       const name = input.character.trigger_word;
+      const prompts = input.samplePrompts ?? [];
       const outDir = path.join(input.workDir, name);
       await fs.mkdir(outDir, { recursive: true });
       await fs.mkdir(ctx.outputsDir, { recursive: true });
       const images = (await fs.readdir(input.datasetDir)).filter((f) => !f.endsWith('.txt')).length;
-      ctx.logger.info('Mock trainer config', 'trainer.config', { ...input.config, dataset_images: images });
+      ctx.logger.info('Mock trainer config', 'trainer.config', { ...input.config, dataset_images: images, sample_prompts: prompts.length });
+      const retention = new CheckpointRetention(ctx, keep);
+      const first = input.resumeFrom?.step ?? 0;
+      if (input.resumeFrom) {
+        const checkpoint = `checkpoint_${pad(first)}.safetensors`;
+        await fs.copyFile(input.resumeFrom.path, path.join(ctx.outputsDir, checkpoint));
+        await ctx.addOutput({ name: checkpoint, kind: 'checkpoint', step: first });
+        await retention.recorded(checkpoint, first);
+        ctx.logger.info(`Resuming from the checkpoint at step ${first}`, 'trainer.resume', { step: first });
+      } else if (input.initialWeights) {
+        ctx.logger.info('Starting from existing LoRA weights', 'trainer.initial_weights', { path: input.initialWeights });
+      }
       const saveEvery = Math.max(1, Math.round(steps / 4));
-      const rand = seededRandom(steps * 7919 + rank);
+      const rand = seededRandom(steps * 7919 + rank + first);
       const started = Date.now();
       let loss = 0.6;
-      for (let step = 1; step <= steps; step++) {
+      ctx.progress({ progress: first / steps, current_step: first, total_steps: steps });
+      if (first === 0) await saveSamples(ctx, 0, prompts);
+      for (let step = first + 1; step <= steps; step++) {
         await sleep(stepMs, undefined, { signal: ctx.signal });
         loss = 0.08 + 0.5 * Math.exp((-3 * step) / steps) + (rand() - 0.5) * 0.04;
         const elapsed = (Date.now() - started) / 1000;
-        const rate = step / Math.max(elapsed, 1e-3);
+        // Like tqdm with `initial`: the rate counts only the steps of this run.
+        const rate = (step - first) / Math.max(elapsed, 1e-3);
         ctx.progress({
           progress: step / steps,
           current_step: step,
@@ -54,8 +76,13 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
           it_per_sec: Number(rate.toFixed(2)),
           eta_seconds: Math.round((steps - step) / rate),
         });
-        if (step % saveEvery === 0 && step < steps) await saveCheckpoint(ctx, step, rank, name, rand);
+        if (step % saveEvery === 0 && step < steps) {
+          const checkpoint = await saveCheckpoint(ctx, step, rank, name, rand);
+          await retention.recorded(checkpoint, step);
+        }
+        if (step % sampleEvery === 0 && step < steps) await saveSamples(ctx, step, prompts);
       }
+      await saveSamples(ctx, steps, prompts);
       const loraPath = path.join(outDir, `${name}.safetensors`);
       await writeSafetensors(loraPath, loraTensors(rank), { name, steps: String(steps), rank: String(rank), trigger_word: name }, rand);
       ctx.logger.info(`Training finished at loss ${loss.toFixed(4)}`, 'trainer.output', { steps, loss });
@@ -64,14 +91,26 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
   };
 }
 
-async function saveCheckpoint(ctx: JobContext, step: number, rank: number, name: string, rand: () => number): Promise<void> {
+async function saveCheckpoint(ctx: JobContext, step: number, rank: number, name: string, rand: () => number): Promise<string> {
   const checkpoint = `checkpoint_${pad(step)}.safetensors`;
-  await writeSafetensors(path.join(ctx.outputsDir, checkpoint), loraTensors(rank), { name, step: String(step) }, rand);
+  await writeSafetensors(
+    path.join(ctx.outputsDir, checkpoint),
+    loraTensors(rank),
+    { name, training_info: JSON.stringify({ step }) },
+    rand,
+  );
   await ctx.addOutput({ name: checkpoint, kind: 'checkpoint', step });
   ctx.logger.info(`Saved checkpoint at step ${step}`, 'trainer.checkpoint', { step, name: checkpoint });
-  const sample = `sample_${pad(step)}_0.jpg`;
-  const png = await renderSeedImage(step, 256, 256);
-  await sharp(png).jpeg({ quality: 80 }).toFile(path.join(ctx.outputsDir, sample));
-  await ctx.addOutput({ name: sample, kind: 'sample', step, width: 256, height: 256 });
-  ctx.logger.info(`Sample at step ${step}`, 'trainer.sample', { step, name: sample });
+  return checkpoint;
+}
+
+/** One sample per prompt, seed walking per prompt like ai-toolkit's `walk_seed`. */
+async function saveSamples(ctx: JobContext, step: number, prompts: readonly string[]): Promise<void> {
+  for (const [i, prompt] of prompts.entries()) {
+    const sample = `sample_${pad(step)}_${i}.jpg`;
+    const png = await renderSeedImage(SAMPLE_SEED + i + step, 256, 256);
+    await sharp(png).jpeg({ quality: 80 }).toFile(path.join(ctx.outputsDir, sample));
+    await ctx.addOutput({ name: sample, kind: 'sample', step, width: 256, height: 256, seed: SAMPLE_SEED + i });
+    ctx.logger.info(`Sample at step ${step}`, 'trainer.sample', { step, name: sample, prompt_index: i, prompt });
+  }
 }
