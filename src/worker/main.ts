@@ -37,6 +37,7 @@ const processor = new JobProcessor({
     training: backends.training,
     image: backends.image,
     store,
+    redis,
     ...(backends.image.name === 'comfyui' ? { comfyuiDir: config.COMFYUI_DIR } : {}),
   }),
   logger,

@@ -2,7 +2,9 @@
  * Purging a person through API → worker (mock backends): the preview lists counts and bytes, the
  * purge is a job with a log that cancels the person's running training first, and afterwards no
  * file of theirs is left under VOLUME_ROOT: none named by their ids, none with a photo's content
- * hash, no prompt in any job log. Another character's files are untouched.
+ * hash, no prompt in any job log or in the job archive (the person's finished jobs were pruned into
+ * it first). Another character's files and archived records are untouched. Redis runs with an
+ * append-only file, like start.sh's, and the purge asks it to rewrite that file.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +20,7 @@ let stack: Stack;
 const PROMPT = 'purge_person riding a red bicycle past the harbour';
 
 beforeAll(async () => {
-  stack = await startStack({ workers: 1, env: { MOCK_STEP_MS: '2' } });
+  stack = await startStack({ workers: 1, aof: true, env: { MOCK_STEP_MS: '2' } });
 }, 60_000);
 afterAll(async () => stack?.stop());
 
@@ -49,6 +51,13 @@ describe('purge a person', () => {
     expect((await stack.waitFor(gen.id)).status).toBe('completed');
     const { body: kept } = await stack.call<JobRecord>('training.start', { character_id: other, config: { steps: 100 } });
     expect((await stack.waitFor(kept.id, undefined, 60_000)).status).toBe('completed');
+    // Retention moves every finished job (the person's and the other's) into the archive.
+    const { status: pruned, body: prune } = await stack.call<{ archived: number }>('jobs.prune', { older_than_days: 0 }, { method: 'POST' });
+    expect(pruned).toBe(200);
+    expect(prune.archived).toBeGreaterThanOrEqual(3);
+    const archiveDir = path.join(stack.volume, 'archive', 'jobs');
+    const archiveText = () => walk(archiveDir).map((f) => fs.readFileSync(f, 'utf8')).join('');
+    expect(archiveText()).toContain(PROMPT);
     const { body: running } = await stack.call<JobRecord>('training.start', { character_id: victim, config: { steps: 10000 } });
     await stack.waitFor(running.id, (r) => (r.current_step ?? 0) > 5, 30_000);
 
@@ -69,7 +78,7 @@ describe('purge a person', () => {
     expect(finished.status, finished.error).toBe('completed');
     expect((await stack.call<JobRecord>('training.get', { id: running.id })).body.status).toBe('cancelled');
     const purgeLog = (await readLogLines(stack.url, purge.id)).map((l) => l.event);
-    expect(purgeLog).toEqual(expect.arrayContaining(['job.start', 'purge.cancel', 'purge.deleted', 'purge.logs', 'job.complete']));
+    expect(purgeLog).toEqual(expect.arrayContaining(['job.start', 'purge.cancel', 'purge.deleted', 'purge.logs', 'purge.archive', 'purge.aof_rewrite', 'job.complete']));
 
     const ids = [victim, done.result_lora_id!, fromCkpt.id];
     const files = walk(stack.volume);
@@ -90,5 +99,12 @@ describe('purge a person', () => {
     // The other person is untouched.
     expect(fs.existsSync(path.join(stack.volume, 'characters', other))).toBe(true);
     expect(fs.existsSync(path.join(stack.volume, 'outputs', kept.id))).toBe(true);
+    const archived = archiveText().trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    const keptRecord = archived.find((r) => r.id === kept.id);
+    expect(keptRecord).toMatchObject({ character_id: other, status: 'completed', config: { steps: 100 } });
+    expect(keptRecord).not.toHaveProperty('purged_at');
+    const scrubbedGen = archived.find((r) => r.id === gen.id);
+    expect(scrubbedGen).toMatchObject({ status: 'completed', config: {}, outputs: [] });
+    expect(scrubbedGen?.purged_at).toBeTruthy();
   }, 120_000);
 });

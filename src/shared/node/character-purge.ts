@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { JobRecord } from '../jobs.js';
 import type { CharacterStore } from './character-store.js';
+import { JobArchive, jobArchiveDir } from './job-archive.js';
 import type { JobStore } from './job-store.js';
 import type { LoraStore } from './lora-store.js';
 import type { VolumePaths } from './volume.js';
@@ -73,7 +74,10 @@ async function scan(target: string): Promise<Scan> {
 
 const sum = (files: Scan['files']): PurgeItem => ({ count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) });
 
-async function allJobs(store: JobStore, type: 'training' | 'generation', characterId?: string): Promise<JobRecord[]> {
+/** Live records and those retention moved to the archive (a live record wins over an archived copy). */
+async function allJobs(deps: PurgeDeps, type: 'training' | 'generation', characterId?: string): Promise<JobRecord[]> {
+  const { store } = deps;
+  const archived = await new JobArchive(jobArchiveDir(deps.paths)).list({ type, characterId }, null, Number.MAX_SAFE_INTEGER);
   const out: JobRecord[] = [];
   let cursor: string | number | null = 0;
   while (cursor !== null) {
@@ -81,18 +85,19 @@ async function allJobs(store: JobStore, type: 'training' | 'generation', charact
     out.push(...page.items);
     cursor = page.nextCursor;
   }
-  return out;
+  const live = new Set(out.map((j) => j.id));
+  return [...out, ...archived.items.filter((j) => !live.has(j.id))];
 }
 
 export async function planPurge(deps: PurgeDeps, characterId: string): Promise<PurgePlan> {
-  const { paths, store, characters, loras } = deps;
+  const { paths, characters, loras } = deps;
   const character = await characters.get(characterId);
-  const trainingJobs = await allJobs(store, 'training', characterId);
+  const trainingJobs = await allJobs(deps, 'training', characterId);
   const trainingIds = new Set(trainingJobs.map((j) => j.id));
   const loraList = (await loras.list()).filter((l) => l.character_id === characterId || trainingIds.has(l.job_id));
   const loraIds = new Set(loraList.map((l) => l.id));
   for (const j of trainingJobs) if (j.result_lora_id) loraIds.add(j.result_lora_id);
-  const generationJobs = (await allJobs(store, 'generation')).filter((j) => j.lora_id && loraIds.has(j.lora_id));
+  const generationJobs = (await allJobs(deps, 'generation')).filter((j) => j.lora_id && loraIds.has(j.lora_id));
 
   const imagesDir = characters.imagesDir(characterId);
   const characterFiles = (await scan(paths.characterDir(characterId))).files;
@@ -193,6 +198,8 @@ export interface PurgeRunOptions {
   signal?: AbortSignal;
   /** How long to wait for cancelled jobs to stop before purging anyway. */
   stopTimeoutMs?: number;
+  /** Runs the archive rewrite while no prune appends to it (the job-history lock). */
+  withHistoryLock?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Extra files made from the LoRAs outside the volume (ComfyUI's links), by LoRA id. */
   extraPaths?: (loraIds: string[]) => string[];
 }
@@ -226,7 +233,12 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
   for (const log of plan.logs) lines += await scrubJobLog(log);
   opts.note(`Rewrote ${plan.logs.length} job logs to ids and events`, 'purge.logs', { logs: plan.logs.length, lines });
   const at = new Date().toISOString();
-  for (const job of [...plan.trainingJobs, ...plan.generationJobs]) await deps.store.amend(job.id, (r) => scrubRecord(r, at));
+  const jobs = [...plan.trainingJobs, ...plan.generationJobs];
+  for (const job of jobs) if (!job.archived) await deps.store.amend(job.id, (r) => scrubRecord(r, at));
+  const archive = new JobArchive(jobArchiveDir(deps.paths));
+  const rewriteArchive = () => archive.rewrite(new Set(jobs.map((j) => j.id)), (r) => scrubRecord(r, at));
+  const archived = await (opts.withHistoryLock ? opts.withHistoryLock(rewriteArchive) : rewriteArchive());
+  opts.note(`Scrubbed ${archived} archived job records`, 'purge.archive', { records: archived });
   opts.note(`Scrubbed ${plan.trainingJobs.length + plan.generationJobs.length} job records`, 'purge.records', {
     training_jobs: plan.trainingJobs.map((j) => j.id),
     generation_jobs: plan.generationJobs.map((j) => j.id),

@@ -11,6 +11,10 @@ import readline from 'node:readline';
 import type { JobRecord } from '../jobs.js';
 import { decodeRecord } from './job-store.js';
 import { isAfter, newerFirst, scoreOf, type IndexEntry, type IndexFilter } from './job-index.js';
+import type { VolumePaths } from './volume.js';
+
+/** Where the archive lives on the volume. */
+export const jobArchiveDir = (paths: VolumePaths): string => paths.under('archive', 'jobs');
 
 const MONTH_FILE = /^\d{4}-\d{2}\.jsonl$/;
 const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
@@ -38,6 +42,39 @@ export class JobArchive {
         await fh.close();
       }
     }
+  }
+
+  /**
+   * Replaces every line of the records in `ids` with `rewrite(record)` (a purge). Each month file
+   * that changes is rewritten to a temp file, fsynced and renamed over the original, so a crash
+   * leaves the old or the new file, never half of one; other lines are kept as they were.
+   */
+  async rewrite(ids: ReadonlySet<string>, rewrite: (record: JobRecord) => JobRecord): Promise<number> {
+    let changed = 0;
+    for (const month of await this.months()) {
+      const file = path.join(this.dir, month);
+      const lines = (await fs.promises.readFile(file, 'utf8')).split('\n');
+      let hits = 0;
+      const out = lines.map((line) => {
+        const record = line.trim() ? decodeRecord(line) : null;
+        if (!record || !ids.has(record.id)) return line;
+        hits++;
+        const { archived: _archived, ...plain } = rewrite(record);
+        return JSON.stringify(plain);
+      });
+      if (hits === 0) continue;
+      const tmp = `${file}.${process.pid}.tmp`;
+      const fh = await fs.promises.open(tmp, 'w');
+      try {
+        await fh.write(out.join('\n'));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await fs.promises.rename(tmp, file);
+      changed += hits;
+    }
+    return changed;
   }
 
   /** Newest month first. */

@@ -6,7 +6,7 @@ import { silentLogger, tempDir } from '../../../tests/helpers/test-config.js';
 import type { JobRecord, JobStatus, JobType } from '../jobs.js';
 import { JobArchive } from './job-archive.js';
 import { LEGACY_INDEX_KEYS } from './job-index.js';
-import { JobRetention } from './job-retention.js';
+import { JobRetention, withJobHistoryLock } from './job-retention.js';
 import { jobKey, JobStore } from './job-store.js';
 
 const testRedis = useTestRedis();
@@ -117,5 +117,36 @@ describe('JobRetention.start', () => {
     } finally {
       retention.stop();
     }
+  });
+});
+
+describe('JobArchive.rewrite (a purge)', () => {
+  it('rewrites only the named records, keeps every other line, leaves no temp file', async () => {
+    const mine = await add(100, 'completed');
+    const theirs = await add(100, 'completed');
+    await retention.prune({ olderThanDays: 90 }, NOW);
+    const before = fs.readdirSync(archive.dir);
+    const changed = await archive.rewrite(new Set([mine.id]), (r) => ({ ...r, config: {}, purged_at: 'now' }));
+    expect(changed).toBe(1);
+    expect(fs.readdirSync(archive.dir)).toEqual(before);
+    expect(await archive.find(mine.id)).toMatchObject({ config: {}, purged_at: 'now' });
+    expect(await archive.find(theirs.id)).toMatchObject({ config: theirs.config, status: 'completed' });
+    expect(await archive.find(theirs.id)).not.toHaveProperty('purged_at');
+    const text = before.map((f) => fs.readFileSync(path.join(archive.dir, f), 'utf8')).join('');
+    expect(text).not.toContain(String(mine.config.prompt));
+    expect(await archive.rewrite(new Set(['generation-nothere']), (r) => r)).toBe(0);
+  });
+
+  it('waits for a prune holding the job-history lock before rewriting', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const held = withJobHistoryLock(testRedis.redis, () => new Promise<void>((r) => (release = () => (order.push('prune'), r()))));
+    await expect.poll(() => release).toBeTruthy();
+    const purge = withJobHistoryLock(testRedis.redis, async () => void order.push('purge'), { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(order).toEqual([]);
+    release();
+    await Promise.all([held, purge]);
+    expect(order).toEqual(['prune', 'purge']);
   });
 });

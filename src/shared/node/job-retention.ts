@@ -20,6 +20,26 @@ const BATCH = 500;
 const LOCK_KEY = `${KEY_PREFIX}lock:job-history`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+const tryLock = (redis: Redis, token: string, ttlMs: number) => withRedis(() => redis.set(LOCK_KEY, token, 'PX', ttlMs, 'NX'));
+
+/**
+ * Runs `fn` holding the job-history lock, waiting up to `waitMs` for a prune or repair to finish
+ * first: a purge rewriting archive files must not drop the lines a prune appends meanwhile.
+ */
+export async function withJobHistoryLock<T>(redis: Redis, fn: () => Promise<T>, opts: { waitMs?: number; ttlMs?: number } = {}): Promise<T> {
+  const token = randomBytes(8).toString('hex');
+  const deadline = Date.now() + (opts.waitMs ?? 10 * 60_000);
+  while ((await tryLock(redis, token, opts.ttlMs ?? 10 * 60_000)) !== 'OK') {
+    if (Date.now() > deadline) throw new AppError('CONFLICT', 'Job history maintenance (prune or index repair) is still running; try again later');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  try {
+    return await fn();
+  } finally {
+    await redis.eval(RELEASE, 1, LOCK_KEY, token).catch(() => undefined);
+  }
+}
+
 export interface PruneOptions {
   olderThanDays: number;
   type?: JobType;
@@ -46,7 +66,7 @@ export class JobRetention {
   /** One holder across processes; a second caller does not queue behind the first, it is told it is busy. */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const token = randomBytes(8).toString('hex');
-    if ((await withRedis(() => this.deps.redis.set(LOCK_KEY, token, 'PX', this.lockTtlMs, 'NX'))) !== 'OK') {
+    if ((await tryLock(this.deps.redis, token, this.lockTtlMs)) !== 'OK') {
       throw new AppError('CONFLICT', 'Job history maintenance (prune or index repair) is already running; try again later');
     }
     try {

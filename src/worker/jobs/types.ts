@@ -7,6 +7,7 @@
  * attempt cannot fix, and returns the fields to store on the completed record. The processor
  * owns the lifecycle: status, attempts, cancel, progress throttling and milestones.
  */
+import type { Redis } from 'ioredis';
 import type { JobInput } from '../../shared/job-inputs.js';
 import type { JobRecord, JobType } from '../../shared/jobs.js';
 import type { CharacterStore } from '../../shared/node/character-store.js';
@@ -23,6 +24,8 @@ export interface JobHandlerDeps {
   image: ImageBackend;
   /** Job records: the purge handler stops and scrubs other jobs. */
   store: JobStore;
+  /** The worker's Redis: the purge takes the job-history lock and asks for an AOF rewrite. */
+  redis?: Redis;
   /** ComfyUI install whose models/loras holds links to our LoRAs (comfyui image backend only). */
   comfyuiDir?: string;
 }

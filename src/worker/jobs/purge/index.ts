@@ -2,14 +2,17 @@
  * Purge: deletes a person and everything made from their photos (see character-purge.ts). The
  * API already asked their running jobs to stop; whatever still runs is flagged again here (the
  * running worker polls its record for it) and waited for, then the files go and the logs and
- * records are scrubbed. Only ids and counts reach this job's own log.
+ * records (live and archived) are scrubbed, and Redis is asked to rewrite its append-only file,
+ * which still holds the old command text. Only ids and counts reach this job's own log.
  */
 import path from 'node:path';
 import { countsOf, executePurge } from '../../../shared/node/character-purge.js';
+import { withJobHistoryLock } from '../../../shared/node/job-retention.js';
+import { rewriteAofIfEnabled } from '../../../shared/node/redis-aof.js';
 import { formatBytes } from '../../../shared/purge-preview.js';
 import type { JobHandler, JobHandlerDeps } from '../types.js';
 
-export function createPurgeHandler({ paths, store, characters, loras, comfyuiDir }: JobHandlerDeps): JobHandler<'purge'> {
+export function createPurgeHandler({ paths, store, characters, loras, comfyuiDir, redis }: JobHandlerDeps): JobHandler<'purge'> {
   return async (job, ctx) => {
     const by = `purge:${job.id}`;
     const at = () => new Date().toISOString();
@@ -24,9 +27,19 @@ export function createPurgeHandler({ paths, store, characters, loras, comfyuiDir
       },
       note: (message, event, fields) => ctx.logger.info(message, event, fields),
       signal: ctx.signal,
+      ...(redis ? { withHistoryLock: <T>(fn: () => Promise<T>) => withJobHistoryLock(redis, fn) } : {}),
       // ComfyUI's own link to each LoRA (lora-link.ts) lives outside the volume.
       extraPaths: (ids) => (comfyuiDir ? ids.map((id) => path.join(comfyuiDir, 'models', 'loras', 'isengard', `${id}.safetensors`)) : []),
     });
+    if (redis) {
+      try {
+        const aof = await rewriteAofIfEnabled(redis);
+        if (aof !== 'aof-off') ctx.logger.info('Asked Redis to rewrite its append-only file', 'purge.aof_rewrite', { result: aof });
+      } catch (err) {
+        // A Redis that refuses CONFIG (managed, renamed commands) is not a reason to fail the purge.
+        ctx.logger.warning(`Could not check or rewrite Redis' append-only file: ${(err as Error).message}`, 'purge.aof_rewrite_skipped');
+      }
+    }
     ctx.progress({ progress: 1 });
     const message = `Purged ${preview.photos.count} photos, ${preview.loras.count} LoRAs, ${preview.checkpoints.count} checkpoints, ${preview.generated_images.count} generated images (${formatBytes(preview.total_bytes)})`;
     ctx.logger.info(message, 'purge.done', countsOf(preview));
