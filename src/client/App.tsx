@@ -1,14 +1,13 @@
 /** Shell: top bar with navigation and server health, then the page for the current route. */
-import { Component, useEffect, type ErrorInfo, type ReactNode } from 'react';
+import { Component, Suspense, useEffect, type ErrorInfo, type ReactNode } from 'react';
 import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
-import { CharactersPage } from './pages/CharactersPage.js';
-import { GeneratePage } from './pages/GeneratePage.js';
-import { JobsPage } from './pages/JobsPage.js';
-import { TrainingJobPage } from './pages/TrainingJobPage.js';
-import { TrainingPage } from './pages/TrainingPage.js';
+import { Loading } from './components/ui.js';
+import { CharactersPage, GeneratePage, JobsPage, preloadPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
+
+preloadPage(window.location.pathname);
 
 const NAV = [
   { to: '/characters', label: 'Characters' },
@@ -101,7 +100,9 @@ export function App() {
       <ReadinessBanner />
       <main>
         <Boundary resetKey={route}>
-          <Page path={route} />
+          <Suspense fallback={<Loading what="page" />}>
+            <Page path={route} />
+          </Suspense>
         </Boundary>
       </main>
     </>

@@ -19,10 +19,9 @@ import { checkParam } from './param-check.js';
 import { inapplicable, inapplicableMessage } from './param-applies.js';
 import { hasControlCharacters } from './param-fields.js';
 
-export const PROMPT_MAX = 2000;
-export const SEED_MAX = Number.MAX_SAFE_INTEGER;
-/** Dimensions must be multiples of this (FLUX latents are 16 px blocks). */
-export const DIMENSION_MULTIPLE = 16;
+// Plain constants live in limits.ts so the SPA can use them without loading zod.
+import { DIMENSION_MULTIPLE, PROMPT_MAX, SEED_MAX } from './limits.js';
+export { DIMENSION_MULTIPLE, PROMPT_MAX, SEED_MAX };
 
 export type ToggleConfig<T extends ImageCapabilities['toggles']> = { -readonly [K in keyof T]: boolean };
 export type TrainingConfig<C extends TrainingCapabilities> = ConfigOf<C['parameters']>;

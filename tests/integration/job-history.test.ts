@@ -32,6 +32,16 @@ async function seed(daysAgo: number, status: JobStatus, type: JobType = 'generat
 
 beforeAll(async () => {
   stack = await startStack();
+  // The store's connection may still be coming up (no offline queue): wait until it answers.
+  for (let i = 0; ; i++) {
+    try {
+      await stack.api.services.store.get('generation-000000000000');
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });
 afterAll(async () => stack?.stop());
 

@@ -19,7 +19,7 @@ function ImageCard({ character, image }: { character: Character; image: Characte
   return (
     <li className="image-card">
       <a href={characterImageUrl(character.id, image.name)} target="_blank" rel="noreferrer">
-        <img src={characterImageUrl(character.id, image.name)} alt={`Training image ${image.name}`} loading="lazy" />
+        <img src={characterImageUrl(character.id, image.name, 256)} alt={`Training image ${image.name}`} loading="lazy" />
       </a>
       <p className="muted small">
         {image.width}×{image.height}

@@ -69,7 +69,7 @@ function JobCard({ job: listed, onOpen, onFinished }: { job: JobRecord; onOpen: 
       <div className="thumbs">
         {images.map((o) => (
           <button key={o.name} type="button" className="thumb" onClick={() => onOpen({ job, output: o })} aria-label={`Open image seed ${o.seed ?? ''}`}>
-            <img src={jobFileUrl(job.id, o.name)} alt={`Seed ${o.seed ?? ''}, ${o.width}×${o.height}`} loading="lazy" />
+            <img src={jobFileUrl(job.id, o.name, 256)} alt={`Seed ${o.seed ?? ''}, ${o.width}×${o.height}`} loading="lazy" />
             <span className="thumb-caption">
               seed {o.seed} · {o.width}×{o.height}
             </span>

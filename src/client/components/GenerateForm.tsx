@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import type { ImageCapabilities, ParameterSchema } from '../../shared/capabilities.js';
 import type { Lora } from '../../shared/characters.js';
-import { PROMPT_MAX, SEED_MAX } from '../../shared/capabilities-to-zod.js';
+import { PROMPT_MAX, SEED_MAX } from '../../shared/limits.js';
 import { issueMap, unclaimedIssues } from '../lib/errors.js';
 import { MAX_IMAGES_PER_JOB as MAX_IMAGES_PER_REQUEST } from '../../shared/limits.js';
 import { variantDefaults } from '../../shared/manifests.js';

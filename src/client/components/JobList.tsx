@@ -24,7 +24,10 @@ export function JobList(props: { jobs: readonly JobRecord[]; hrefFor: (job: JobR
           <Link to={props.hrefFor(job)} className="job-row" aria-current={job.id === props.selectedId ? 'page' : undefined}>
             <div className="job-row-head">
               <span className="mono">{job.id}</span>
-              <StatusBadge status={job.status} />
+              <span>
+                {job.archived && <span className="muted small">archived </span>}
+                <StatusBadge status={job.status} />
+              </span>
             </div>
             <div className="job-row-meta">
               <span>{jobSummary(job, names)}</span>

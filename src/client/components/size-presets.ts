@@ -3,7 +3,7 @@
  * default long side, snapped to the dimension multiple and clamped to the advertised range.
  */
 import type { ParameterSchema } from '../../shared/capabilities.js';
-import { DIMENSION_MULTIPLE } from '../../shared/capabilities-to-zod.js';
+import { DIMENSION_MULTIPLE } from '../../shared/limits.js';
 
 export interface SizePreset {
   label: string;

@@ -5,8 +5,11 @@ import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from './trpc.js';
 
 export type { UploadResult };
 export const jobLogUrl = (jobId: string) => apiPath('jobLogs', { jobId });
-export const jobFileUrl = (jobId: string, name: string) => apiPath('jobFile', { jobId, name });
-export const characterImageUrl = (id: string, name: string) => apiPath('characterImage', { id, name });
+/** Widths the server makes WebP thumbnails at (`?w=`); without one, the original. */
+export type ThumbWidth = 256 | 768;
+const thumb = (w?: ThumbWidth) => (w ? `?w=${w}` : '');
+export const jobFileUrl = (jobId: string, name: string, w?: ThumbWidth) => apiPath('jobFile', { jobId, name }) + thumb(w);
+export const characterImageUrl = (id: string, name: string, w?: ThumbWidth) => apiPath('characterImage', { id, name }) + thumb(w);
 
 /** An error from a plain route, shaped like a tRPC one so the same display code handles both. */
 export class HttpError extends Error {

@@ -19,6 +19,7 @@ function SelectedJob({ jobId }: { jobId: string }) {
       <JobHeader job={job} title={job.type === 'training' ? 'Training job' : 'Generation job'} />
       <ProgressBar value={job.progress} label={`${job.id} progress`} />
       {job.error && <p className="field-error">{job.error}</p>}
+      {job.archived && <p className="muted small">Archived: this record was moved out of Redis to the archive on the volume; its files and log stay.</p>}
       <p className="small">
         <Link to={job.type === 'training' ? `/training/${job.id}` : '/generate'}>{job.type === 'training' ? 'Open training details' : 'Open the gallery'}</Link>
         <span className="muted"> · correlation {job.correlation_id}</span>

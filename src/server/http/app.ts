@@ -55,13 +55,13 @@ export function apiRoutes(services: Services, security: SecurityEdge): Route[] {
   return [
     ...systemRoutes(services, security),
     { path: 'jobLogs', methods: ['GET', 'HEAD'], handle: logsRoute(services.jobLogs) },
-    { path: 'jobFile', methods: ['GET', 'HEAD'], handle: jobFileRoute(services.files) },
+    { path: 'jobFile', methods: ['GET', 'HEAD'], handle: jobFileRoute(services.files, services.thumbnails) },
     {
       path: 'characterImages',
       methods: ['POST'],
       handle: uploadRoute(services.characterImages, ({ req }) => services.rateLimiter.hit(security.clientAddress(req), 'changes')),
     },
-    { path: 'characterImage', methods: ['GET', 'HEAD'], handle: characterImageRoute(services.files) },
+    { path: 'characterImage', methods: ['GET', 'HEAD'], handle: characterImageRoute(services.files, services.thumbnails) },
   ];
 }
 

@@ -18,6 +18,8 @@ export interface OpenedFile {
   stat: fs.Stats;
   /** The name to show or download it as. */
   name: string;
+  /** Where it is on the volume (thumbnails are made from it). */
+  file: string;
 }
 
 export const INVALID_JOB_ID = 'Invalid job ID format';
@@ -52,6 +54,6 @@ export class FilesService {
   private async existing(file: string, name: string): Promise<OpenedFile> {
     const opened = await openVolumeFile(this.deps.paths, file);
     if (!opened) throw AppError.notFound(FILE_NOT_FOUND);
-    return { ...opened, name };
+    return { ...opened, name, file };
   }
 }

@@ -16,6 +16,7 @@ import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
 import { SessionStore } from '../security/session-store.js';
+import { ThumbnailService } from './thumbnails.service.js';
 import { SnapshotJanitor } from './snapshot-janitor.js';
 
 export function createServices(infra: Infrastructure, opts: { version: string; logger: Logger }) {
@@ -50,6 +51,7 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     /** Browser sessions exist only when a token protects the API. */
     sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
     rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),
+    thumbnails: new ThumbnailService(paths, logger.child({ component: 'thumbnails' })),
     snapshots,
     /** Stops retention and the snapshot janitor, then closes the queue and every connection of the infrastructure. */
     async close() {

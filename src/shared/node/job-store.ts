@@ -6,7 +6,8 @@
  */
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import { isTerminal, jobRecordSchema, TERMINAL_STATUSES, type JobRecord, type JobStatus, type JobType } from '../jobs.js';
+import { isTerminal, TERMINAL_STATUSES, type JobRecord, type JobStatus, type JobType } from '../jobs.js';
+import { jobRecordSchema } from '../job-record.js';
 import {
   CREATE_SCRIPT,
   decodeCursor,
