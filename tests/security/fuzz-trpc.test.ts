@@ -28,6 +28,8 @@ interface Spec {
   keys?: string[];
   /** Documented domain sentences this procedure may answer 400 with, besides `Parameter '…'`. */
   extra400?: RegExp[];
+  /** Its fixtures cannot make it succeed here (no checkpoint to resume from, say): only the refusals are checked. */
+  refusalsOnly?: boolean;
 }
 
 const LIST = ['status', 'character_id', 'limit', 'cursor'];
@@ -35,6 +37,7 @@ const LIST = ['status', 'character_id', 'limit', 'cursor'];
 const SPECS: Spec[] = [
   { proc: 'system.info', kind: 'query' },
   { proc: 'system.health', kind: 'query' },
+  { proc: 'system.readiness', kind: 'query' },
   { proc: 'characters.list', kind: 'query' },
   { proc: 'characters.get', kind: 'query', keys: ['id'] },
   { proc: 'characters.create', kind: 'mutation', keys: ['name', 'trigger_word', 'description'] },
@@ -44,6 +47,11 @@ const SPECS: Spec[] = [
   { proc: 'training.list', kind: 'query', keys: LIST },
   { proc: 'training.get', kind: 'query', keys: ['id'] },
   { proc: 'training.cancel', kind: 'mutation', keys: ['id'] },
+  { proc: 'training.resume', kind: 'mutation', keys: ['id'], refusalsOnly: true },
+  { proc: 'training.continue', kind: 'mutation', keys: ['id', 'steps'], refusalsOnly: true },
+  { proc: 'loras.fromCheckpoint', kind: 'mutation', keys: ['job_id', 'step'], refusalsOnly: true },
+  { proc: 'training.deleteCheckpoint', kind: 'mutation', keys: ['job_id', 'step'], refusalsOnly: true },
+  { proc: 'characters.purgePreview', kind: 'query', keys: ['id'] },
   { proc: 'generation.start', kind: 'mutation', keys: ['config', 'lora_id', 'count'] },
   { proc: 'generation.list', kind: 'query', keys: LIST },
   { proc: 'generation.get', kind: 'query', keys: ['id'] },
@@ -52,6 +60,7 @@ const SPECS: Spec[] = [
   { proc: 'jobs.list', kind: 'query', keys: [...LIST, 'type'] },
   { proc: 'jobs.cancel', kind: 'mutation', keys: ['id'] },
   { proc: 'jobs.onUpdate', kind: 'subscription', keys: ['jobId'] },
+  { proc: 'jobs.onLog', kind: 'subscription', keys: ['jobId', 'lastEventId'] },
   { proc: 'jobs.prune', kind: 'mutation', keys: ['older_than_days', 'type'] },
   { proc: 'jobs.repairIndex', kind: 'mutation' },
   { proc: 'loras.list', kind: 'query', keys: ['character_id'] },
@@ -59,6 +68,7 @@ const SPECS: Spec[] = [
   { proc: 'characters.deleteImage', kind: 'mutation', keys: ['id', 'image'] },
   { proc: 'characters.delete', kind: 'mutation', keys: ['id'] },
   { proc: 'loras.delete', kind: 'mutation', keys: ['id'] },
+  { proc: 'characters.purge', kind: 'mutation', keys: ['id'] },
 ];
 
 let stack: Stack;
@@ -104,6 +114,14 @@ beforeAll(async () => {
     'jobs.list': { type: 'generation' },
     'jobs.cancel': { id: (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'to cancel' } })).body.id },
     'jobs.onUpdate': { jobId: generation },
+    'jobs.onLog': { jobId: generation },
+    'training.resume': { id: training },
+    'training.continue': { id: training, steps: 100 },
+    'loras.fromCheckpoint': { job_id: training, step: 100 },
+    'training.deleteCheckpoint': { job_id: training, step: 100 },
+    'characters.purgePreview': { id: withImages },
+    // A person made for the purge alone: the other fixtures must outlive it.
+    'characters.purge': { id: (await stack.call<{ id: string }>('characters.create', { name: 'Purged', trigger_word: 'purge_person' })).body.id },
     'jobs.prune': { older_than_days: 3650 },
     'loras.list': { character_id: withImages },
     'loras.get': { id: loraId },
@@ -151,6 +169,10 @@ beforeAll(async () => {
     character_id: ids,
     lora_id: ids,
     jobId: ids,
+    job_id: ids,
+    steps: mix(fc.constantFrom(...aroundBounds([100, 10000]))),
+    step: mix(fc.constantFrom(...aroundBounds([0, 1_000_000]))),
+    lastEventId: mix(fc.constantFrom('0', '5', '999999999999999', '1e3', '-1', '')),
     image: mix(fc.constantFrom(...pools.images)),
     name: mix(fc.oneof(fc.constant('Zed'), text)),
     trigger_word: mix(fc.oneof(fc.constantFrom('ab', 'a'.repeat(32), 'a'.repeat(33), 'a', 'Ab', '1a', 'a-b', 'fuzz_person'), text)),
@@ -237,6 +259,9 @@ function checkSse(res: RawResponse, what: string): void {
       expect(data.httpStatus, what).toBe(400);
     } else if (data.code === 'METHOD_NOT_SUPPORTED') {
       expect(data.httpStatus, what).toBe(405); // its message reads "Internal server error": reported (error-mapping.ts)
+    } else if (data.code === 'NOT_FOUND') {
+      expect(data.httpStatus, what).toBe(404);
+      expect(message, what).toMatch(/^(Job '[^']*' not found|Log file not found)$/);
     } else {
       // KNOWN BUG (reported): a missing job arrives in-band as INTERNAL_SERVER_ERROR/500, not NOT_FOUND/404:
       // errors thrown while a subscription iterates bypass the mapErrors middleware (trpc.ts).
@@ -270,14 +295,14 @@ describe('tRPC procedures under hostile input', () => {
       // Not vacuous: procedures with inputs were refused at least once, and every one also succeeded.
       if (spec.keys && spec.kind !== 'subscription') expect(seen.get(400) ?? 0, `${spec.proc} statuses ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       const ok = [...seen].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0);
-      expect(ok, `${spec.proc} statuses ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+      if (!spec.refusalsOnly) expect(ok, `${spec.proc} statuses ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
     });
   }
 
   it('batched calls: every item is answered, none 5xx, every 400 named', async () => {
     const hostile = hostileValue({ bounds: allBounds(info), sentinelFromVolume: path.relative(sandbox.volume, sandbox.sentinel) });
     const queries = SPECS.filter((s) => s.kind === 'query');
-    const mutations = SPECS.filter((s) => s.kind === 'mutation' && !/delete/i.test(s.proc));
+    const mutations = SPECS.filter((s) => s.kind === 'mutation' && !/delete|purge/i.test(s.proc));
     const batch = fc.oneof(
       fc.tuple(fc.constant('GET' as const), fc.array(fc.constantFrom(...queries), { minLength: 1, maxLength: 4 })),
       fc.tuple(fc.constant('POST' as const), fc.array(fc.constantFrom(...mutations), { minLength: 1, maxLength: 4 })),

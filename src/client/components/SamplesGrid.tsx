@@ -51,7 +51,7 @@ export function SamplesGrid({ jobId, outputs, prompts }: { jobId: string; output
                     <td key={i}>
                       {o && (
                         <button type="button" className="sample-thumb" onClick={() => setOpen({ output: o, prompt: promptText(i) })} aria-label={`Enlarge sample at step ${step}: ${promptText(i)}`}>
-                          <img src={jobFileUrl(jobId, o.name)} alt={`Sample at step ${step}: ${promptText(i)}`} loading="lazy" width={o.width} height={o.height} />
+                          <img src={jobFileUrl(jobId, o.name, 256)} alt={`Sample at step ${step}: ${promptText(i)}`} loading="lazy" width={o.width} height={o.height} />
                         </button>
                       )}
                     </td>
