@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { JobRecord } from '../../src/shared/jobs.js';
-import { REPO, startStack, type Stack } from '../helpers/stack.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { fakeAiToolkitStackEnv } from '../fakes/fake-ai-toolkit/harness.js';
 import { characterWithImages, readLogLines } from '../helpers/fixtures.js';
 
 let stack: Stack;
@@ -17,13 +18,7 @@ let characterId: string;
 beforeAll(async () => {
   stack = await startStack({
     workers: 1,
-    env: {
-      TRAINING_BACKEND: 'ai-toolkit',
-      AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
-      // A local folder, as on a pod with the model downloaded (the hub id needs HF_TOKEN).
-      FLUX_MODEL: '/models/FLUX.1-dev',
-      FAKE_AI_TOOLKIT_STEP_MS: '5',
-    },
+    env: fakeAiToolkitStackEnv(5),
   });
   characterId = await characterWithImages(stack, 2, 'ana_person');
 });

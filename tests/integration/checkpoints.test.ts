@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/shared/jobs.js';
 import type { Lora } from '../../src/shared/characters.js';
-import { REPO, startStack, type Stack } from '../helpers/stack.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { fakeAiToolkitStackEnv } from '../fakes/fake-ai-toolkit/harness.js';
 import { characterWithImages } from '../helpers/fixtures.js';
 
 let stack: Stack;
@@ -18,14 +19,7 @@ const pad = (n: number) => String(n).padStart(9, '0');
 beforeAll(async () => {
   stack = await startStack({
     workers: 1,
-    env: {
-      TRAINING_BACKEND: 'ai-toolkit',
-      AI_TOOLKIT_DIR: path.join(REPO, 'tests/fakes/fake-ai-toolkit'),
-      AI_TOOLKIT_PYTHON: 'python3',
-      // A local folder, as on a pod with the model downloaded (the hub id needs HF_TOKEN).
-      FLUX_MODEL: '/models/FLUX.1-dev',
-      FAKE_AI_TOOLKIT_STEP_MS: '3',
-    },
+    env: fakeAiToolkitStackEnv(3),
   });
   characterId = await characterWithImages(stack, 2, 'cora_person');
 }, 60_000);

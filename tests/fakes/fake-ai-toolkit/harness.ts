@@ -137,3 +137,16 @@ export function effectiveConfig(overrides: Record<string, unknown> = {}): Record
     ...overrides,
   };
 }
+
+/**
+ * Stack env for API → worker → fake trainer tests: the fake folder (its default venv python) and a
+ * local model path, as on a pod with the model downloaded (a hub id would need HF_TOKEN).
+ */
+export function fakeAiToolkitStackEnv(stepMs: number): Record<string, string> {
+  return {
+    TRAINING_BACKEND: 'ai-toolkit',
+    AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR,
+    FLUX_MODEL: '/models/FLUX.1-dev',
+    FAKE_AI_TOOLKIT_STEP_MS: String(stepMs),
+  };
+}
