@@ -7,11 +7,22 @@ export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 2000;
 export const CAPTION_MAX = 2000;
 
+/**
+ * Where a caption came from (issue #18). A user-typed or user-edited caption is never overwritten by
+ * a `missing` caption job; a machine caption records the model and its version until the user
+ * accepts or edits it (accepting keeps kind 'model' with `accepted: true`).
+ */
+export type CaptionSource =
+  | { kind: 'user' }
+  | { kind: 'model'; model: string; version: string; accepted?: boolean };
+
 export interface CharacterImage {
   name: string;
   width: number;
   height: number;
   caption: string;
+  /** Absent on records written before captioning existed: treated as 'user' when caption is non-empty. */
+  caption_source?: CaptionSource;
 }
 
 export interface Character {
