@@ -33,6 +33,11 @@ export interface Character {
   created_at: string;
   updated_at?: string;
   images: CharacterImage[];
+  /**
+   * What Generate prefills for this character: set by "Use this" on an evaluation grid cell (issue #17),
+   * a LoRA (registered from the chosen checkpoint) and the strength to apply it at.
+   */
+  generation_defaults?: { lora_id: string; strength: number };
 }
 
 export interface Lora {
