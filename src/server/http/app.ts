@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import type { Config } from '../../shared/node/config.js';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
 import { AppError } from '../../shared/errors.js';
 import { API_PATHS } from '../../shared/http-api.js';
@@ -66,6 +67,7 @@ export function apiRoutes(services: Services, security: SecurityEdge): Route[] {
 }
 
 export function createRequestHandler(opts: {
+  config: Config;
   services: Services;
   router: AppRouter;
   clientDir: string;
@@ -75,7 +77,7 @@ export function createRequestHandler(opts: {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
   const security = createSecurityEdge({
-    config: services.config,
+    config: opts.config,
     rateLimiter: services.rateLimiter,
     sessions: services.sessions,
     readJson: (req) => readJsonBody(req, MAX_JSON_BODY),
