@@ -7,7 +7,6 @@
  *   4. any error, from any step → the one mapping (error-mapping.ts) → status + ErrorBody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import type { Config } from '../../shared/node/config.js';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
@@ -24,6 +23,7 @@ import { createPreHandlers, type PreHandler } from './pre-handlers.js';
 import { sendError } from './respond.js';
 import { RouteTable, type Route } from './route-table.js';
 import { createStaticRoute } from './static.route.js';
+import { createTrpcHandler } from './trpc-handler.js';
 import { MAX_JSON_BODY, systemRoutes } from './system.routes.js';
 import { uploadRoute } from './upload.route.js';
 import { readJsonBody } from './read-json-body.js';
@@ -84,7 +84,7 @@ export function createRequestHandler(opts: {
     logger,
   });
   const preHandlers = opts.preHandlers ?? createPreHandlers(security);
-  const trpc = createHTTPHandler({
+  const trpc = createTrpcHandler({
     router: opts.router,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
@@ -113,7 +113,7 @@ export function createRequestHandler(opts: {
     if (!isApi) return staticRoute(req, res, p);
     if (isTrpc) {
       checkBatchSize(p, url);
-      return trpc(req, res);
+      return trpc(req, res, url);
     }
     if (!match) throw AppError.notFound(`No route for ${method} ${p}`);
     await match.route.handle({ req, res, url, params: match.params });
