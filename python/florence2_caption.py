@@ -141,8 +141,10 @@ def describe_error(err):
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def run(argv, stdin, proto, load_model=Florence2Captioner):
-    """The whole protocol; `load_model(args)` returns an object with caption(path, task), close(), revision, device, dtype_name."""
+def run(argv, stdin, proto, load_model=None):
+    """The whole protocol. `load_model(args)` (default Florence2Captioner) returns an object with
+    caption(path, task), close(), revision, device and dtype_name; tests pass a stub model here."""
+    load_model = load_model or Florence2Captioner
     try:
         args = parse_args(argv)
         request = read_request(stdin)
@@ -172,7 +174,7 @@ def run(argv, stdin, proto, load_model=Florence2Captioner):
             name = image["name"]
             proto.send("progress", stage="captioning", index=index, total=len(images), name=name)
             try:
-                text = captioner.caption(image["path"], request["task"])
+                text = (captioner.caption(image["path"], request["task"]) or "").strip()
             except Exception as err:  # noqa: BLE001 - one bad image must not end the job
                 failed += 1
                 proto.send("error", index=index, name=name, message=describe_error(err))
