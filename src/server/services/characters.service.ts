@@ -98,8 +98,7 @@ export class CharactersService {
       await this.deps.characters.writeCaption(character.id, input.image, input.caption);
       return {
         ...character,
-        // A caption typed or edited by hand is the user's: a `missing` caption job never overwrites it.
-        images: character.images.map((i) => (i.name === input.image ? { ...i, caption: input.caption, caption_source: { kind: 'user' } } : i)),
+        images: character.images.map((i) => (i.name === input.image ? { ...i, caption: input.caption, caption_source: { kind: 'user' as const } } : i)),
         updated_at: now(),
       };
     });
