@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addTrigger, captionSourceOf, countReplacements, isUnreviewed, removeTrigger, replaceInCaption, tidyCaption } from './caption-edit.js';
+import { addTrigger, countReplacements, isUnreviewed, removeTrigger, replaceInCaption, tidyCaption } from './caption-edit.js';
+import { captionSourceOf } from './captions.js';
 
 const model = { kind: 'model' as const, model: 'microsoft/Florence-2-large', version: 'abc123' };
 
@@ -48,6 +49,7 @@ describe('trigger word', () => {
   const t = 'ohwx_anna';
   it('adds it as a prefix where missing, normalises other spellings, leaves it where present', () => {
     expect(addTrigger('a woman smiling', t)).toBe('ohwx_anna, a woman smiling');
+    expect(addTrigger('A woman smiling', t)).toBe('ohwx_anna, a woman smiling');
     expect(addTrigger('', t)).toBe('ohwx_anna');
     expect(addTrigger('  ', t)).toBe('ohwx_anna');
     expect(addTrigger('photo of ohwx_anna smiling', t)).toBe('photo of ohwx_anna smiling');

@@ -3,18 +3,13 @@
  * the same ones to preview how many captions a find & replace would change, so the count shown is
  * the count the server reports.
  */
-import type { CaptionSource, CharacterImage } from './characters.js';
+import type { CharacterImage } from './characters.js';
+import { captionSourceOf, prefixTriggerWord } from './captions.js';
 
 /** Letters, digits (any script) and `_`: what a trigger word is made of, so what "whole word" means. */
 const WORD_CHAR = '[\\p{L}\\p{N}_]';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** The source a caption really has: records from before captioning carry none (a typed caption is the user's). */
-export function captionSourceOf(image: Pick<CharacterImage, 'caption' | 'caption_source'>): CaptionSource | null {
-  if (image.caption_source) return image.caption_source;
-  return image.caption.trim() === '' ? null : { kind: 'user' };
-}
 
 /** A machine caption nobody has accepted or edited yet. */
 export function isUnreviewed(image: Pick<CharacterImage, 'caption' | 'caption_source'>): boolean {
@@ -74,8 +69,8 @@ const triggerPattern = (trigger: string, possessive: boolean) =>
 export function addTrigger(caption: string, trigger: string): string {
   const pattern = triggerPattern(trigger, false);
   if (pattern.test(caption)) return caption.replace(pattern, trigger);
-  const text = caption.trim();
-  return text === '' ? trigger : `${trigger}, ${text}`;
+  // The caption job's own prefixing, so "A woman…" reads "ohwx_anna, a woman…" either way.
+  return prefixTriggerWord(caption, trigger);
 }
 
 /** The caption without the trigger word (any case, whole word, with a possessive "'s"), separators tidied. */

@@ -37,7 +37,7 @@ export const OPTIONS = {
   replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
   'match-case': { type: 'boolean', help: 'find only text in the same case' },
   'whole-word': { type: 'boolean', help: 'find only whole words' },
-  all: { type: 'boolean', help: 'every machine caption' },
+  all: { type: 'boolean', help: 'all of them (captions accept: every machine caption)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

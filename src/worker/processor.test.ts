@@ -36,6 +36,9 @@ beforeAll(async () => {
     training: async () => {
       throw new Error('no training in this test');
     },
+    caption: async () => {
+      throw new Error('no caption in this test');
+    },
     purge: async () => {
       throw new Error('no purge in this test');
     },

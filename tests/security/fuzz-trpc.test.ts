@@ -43,6 +43,7 @@ const SPECS: Spec[] = [
   { proc: 'characters.create', kind: 'mutation', keys: ['name', 'trigger_word', 'description'] },
   { proc: 'characters.update', kind: 'mutation', keys: ['id', 'name', 'trigger_word', 'description'] },
   { proc: 'characters.setCaption', kind: 'mutation', keys: ['id', 'image', 'caption'] },
+  { proc: 'characters.caption', kind: 'mutation', keys: ['id', 'mode', 'style', 'trigger'] },
   { proc: 'characters.captions.replace', kind: 'mutation', keys: ['id', 'find', 'replace', 'match_case', 'whole_word'] },
   { proc: 'characters.captions.trigger', kind: 'mutation', keys: ['id', 'action'] },
   { proc: 'characters.captions.accept', kind: 'mutation', keys: ['id', 'images'] },
@@ -105,6 +106,7 @@ beforeAll(async () => {
     'characters.create': { name: 'Zed', trigger_word: 'zed_fuzz', description: 'd' },
     'characters.update': { id: empty, name: 'Renamed' },
     'characters.setCaption': { id: withImages, image, caption: 'a caption' },
+    'characters.caption': { id: withImages, mode: 'missing', style: 'short', trigger: 'prefix' },
     'characters.captions.replace': { id: withImages, find: 'caption', replace: 'text', whole_word: true },
     'characters.captions.trigger': { id: withImages, action: 'add' },
     'characters.captions.accept': { id: withImages, images: [image] },
@@ -197,6 +199,7 @@ beforeAll(async () => {
     older_than_days: mix(fc.constantFrom(...aroundBounds([0, 36500]))),
     count: mix(fc.constantFrom(...aroundBounds([1, 4]))),
     config: fc.oneof({ weight: 4, arbitrary: fc.constant('by-procedure') }, { weight: 1, arbitrary: hostile }),
+    ...Object.fromEntries(Object.entries(info.captioning.parameters).map(([k, p]) => [k, paramValue(p)])),
   };
   fieldArb = (key: string) => {
     const arb = byKey[key] ?? hostile;

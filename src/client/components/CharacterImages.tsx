@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import type { CaptionSource, Character, CharacterImage } from '../../shared/characters.js';
-import { captionSourceOf } from '../../shared/caption-edit.js';
+import { captionSourceOf } from '../../shared/captions.js';
 import { characterImageUrl } from '../lib/api.js';
 import { issueMap } from '../lib/errors.js';
 import { trpc } from '../lib/trpc.js';

@@ -12,7 +12,8 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { CAPTION_MAX, type CaptionSource, type Character, type CharacterImage } from '../../shared/characters.js';
-import { addTrigger, captionSourceOf, removeTrigger, replaceInCaption, type FindReplace } from '../../shared/caption-edit.js';
+import { addTrigger, removeTrigger, replaceInCaption, type FindReplace } from '../../shared/caption-edit.js';
+import { captionSourceOf } from '../../shared/captions.js';
 import type { CharacterStore } from '../../shared/node/character-store.js';
 
 export interface CaptionEditResult {

@@ -1,6 +1,6 @@
 /** `isengard characters captions list|replace|trigger|accept`: the bulk caption tools (issue #18). */
 import type { CaptionSource, Character } from '../../shared/characters.js';
-import { captionSourceOf } from '../../shared/caption-edit.js';
+import { captionSourceOf } from '../../shared/captions.js';
 import { EXIT, UsageError } from '../cli-errors.js';
 import { table } from '../output.js';
 import type { Command, CommandContext } from './command.js';
