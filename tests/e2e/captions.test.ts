@@ -1,11 +1,14 @@
 /**
- * Captions on the Characters page in a real browser against a real stack: source badges, accepting
- * a machine caption, find & replace with its live count, adding and removing the trigger word.
+ * Captions on the Characters page in a real browser against a real stack (one worker, the mock
+ * captioner at MOCK_STEP_MS per image): a caption job filling captions in live, editing one, the
+ * confirmation before "Caption all", cancel; source badges, accepting a machine caption, find &
+ * replace with its live count, adding and removing the trigger word.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './browser-harness.js';
 import { characterWithImages } from '../helpers/fixtures.js';
 import type { CaptionSource, Character } from '../../src/shared/characters.js';
+import type { JobRecord } from '../../src/shared/jobs.js';
 
 let h: Harness;
 let id = '';
@@ -13,7 +16,7 @@ const florence: CaptionSource = { kind: 'model', model: 'microsoft/Florence-2-la
 const captions = async () => (await h.stack.call<Character>('characters.get', { id })).body.images;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ MOCK_STEP_MS: '1000' });
   id = await characterWithImages(h.stack, 3, 'ohwx_cap');
   // As a caption job leaves them: two machine captions, one of the user's.
   const store = h.stack.api.services.characterStore;
@@ -27,6 +30,69 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
+});
+
+describe('caption jobs', () => {
+  it('"Caption missing" fills captions in live; an edited one becomes yours; "Caption all" asks first; Cancel stops a job', async () => {
+    const { page } = h;
+    const live = await characterWithImages(h.stack, 4, 'ohwx_live');
+    await page.goto(`/characters?id=${live}`);
+    const panel = page.getByRole('region', { name: 'Automatic captions' });
+    // The options come from the captioning manifest in /api/info.
+    expect(await panel.getByLabel('Style').inputValue()).toBe('short');
+    expect(await panel.getByLabel('Trigger').inputValue()).toBe('prefix');
+    await panel.getByText('4 of 4 images without a caption').waitFor();
+    const cards = page.locator('.image-card');
+    const unreviewed = cards.locator('.caption-source', { hasText: 'mock-captioner (unreviewed)' });
+
+    await panel.getByRole('button', { name: 'Caption missing' }).click();
+    const bar = panel.getByRole('progressbar', { name: 'Caption progress' });
+    await bar.waitFor();
+    // Live: a caption shows on its card while the job is still running.
+    await expect
+      .poll(async () => (await unreviewed.count()) >= 1 && (await panel.locator('.badge.status-running').count()) === 1, { timeout: 20_000 })
+      .toBe(true);
+    await panel.locator('.badge.status-completed').waitFor({ timeout: 20_000 });
+    await expect.poll(() => unreviewed.count()).toBe(4);
+    expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    const first = await cards.nth(0).getByLabel('Caption').inputValue();
+    expect(first).toMatch(/^ohwx_live, a (portrait|landscape|square) photo/);
+    expect((await h.stack.call<Character>('characters.get', { id: live })).body.images[0]!.caption).toBe(first);
+
+    // Edit one by hand: it becomes the user's.
+    await cards.nth(0).getByLabel('Caption').fill('ohwx_live, my own words');
+    await cards.nth(0).getByRole('button', { name: 'Save caption' }).click();
+    await expect.poll(() => cards.nth(0).locator('.caption-source').textContent()).toBe('You');
+    expect(await panel.getByRole('button', { name: 'Caption missing' }).isDisabled()).toBe(true);
+
+    // "Caption all" overwrites that: it asks first, and "Keep my captions" starts nothing.
+    await panel.getByRole('button', { name: 'Caption all' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Overwrite every caption?' });
+    await dialog.getByText('1 caption you wrote or edited will be replaced.').waitFor();
+    await h.shoot('captions-confirm');
+    await dialog.getByRole('button', { name: 'Keep my captions' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const jobs = async () => (await h.stack.call<{ items: JobRecord[] }>('jobs.list', { type: 'caption', character_id: live })).body.items;
+    expect(await jobs()).toHaveLength(1);
+
+    await panel.getByRole('button', { name: 'Caption all' }).click();
+    await dialog.getByRole('button', { name: 'Overwrite all captions' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await panel.locator('.badge.status-completed').waitFor({ timeout: 20_000 });
+    await expect.poll(() => (jobs().then((j) => j.length))).toBe(2);
+    await expect.poll(() => cards.nth(0).getByLabel('Caption').inputValue()).toBe(first);
+    expect(await unreviewed.count()).toBe(4);
+
+    // Cancel: the job stops; what it finished stays.
+    await panel.getByRole('button', { name: 'Caption all' }).click();
+    await dialog.getByRole('button', { name: 'Overwrite all captions' }).click();
+    await panel.locator('.badge.status-running').waitFor();
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await panel.locator('.badge.status-cancelled').waitFor({ timeout: 20_000 });
+    expect(await panel.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    expect(await unreviewed.count()).toBe(4);
+    expect(h.pageErrors).toEqual([]);
+  }, 120_000);
 });
 
 describe('caption tools', () => {
