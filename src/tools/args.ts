@@ -33,6 +33,11 @@ export const OPTIONS = {
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
+  find: { type: 'string', value: 'text', help: 'the text to look for (literal, not a pattern)' },
+  replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
+  'match-case': { type: 'boolean', help: 'find only text in the same case' },
+  'whole-word': { type: 'boolean', help: 'find only whole words' },
+  all: { type: 'boolean', help: 'all of them (captions accept: every machine caption)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -58,6 +63,11 @@ export interface Flags {
   'sample-prompt'?: string[];
   yes?: boolean;
   'older-than'?: string;
+  find?: string;
+  replace?: string;
+  'match-case'?: boolean;
+  'whole-word'?: boolean;
+  all?: boolean;
 }
 
 export interface ParsedArgs {
