@@ -33,6 +33,9 @@ export const OPTIONS = {
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
+  all: { type: 'boolean', help: 'caption every photo, overwriting existing captions' },
+  style: { type: 'string', value: 'short|detailed', help: 'caption length (default short)' },
+  'no-trigger': { type: 'boolean', help: 'do not start captions with the trigger word' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -58,6 +61,9 @@ export interface Flags {
   'sample-prompt'?: string[];
   yes?: boolean;
   'older-than'?: string;
+  all?: boolean;
+  style?: string;
+  'no-trigger'?: boolean;
 }
 
 export interface ParsedArgs {
