@@ -141,4 +141,20 @@ describe('caption job with the florence2 backend (fake captioner)', () => {
     const events = (await readLogLines(stack.url, jobId)).map((l) => l.event);
     expect(events).toEqual(expect.arrayContaining(['caption.cancel', 'job.cancelled']));
   });
+
+  it('purging the person stops their running caption job first and scrubs its record', async () => {
+    const id = await characterWithImages(stack, 2, 'flo_five');
+    steer({ hang_after: 1 });
+    const jobId = await startCaption({ id });
+    await stack.waitFor(jobId, (r: JobRecord) => r.current_step === 1, 30_000);
+    const preview = await stack.call<{ active_jobs: string[] }>('characters.purgePreview', { id });
+    expect(preview.body.active_jobs).toContain(jobId);
+    const purge = await post<JobRecord>('characters.purge', { id });
+    expect(purge.status).toBe(200);
+    expect((await stack.waitFor(purge.body.id, undefined, 60_000)).status).toBe('completed');
+    const caption = await stack.waitFor(jobId);
+    expect(caption.status).toBe('cancelled');
+    expect(caption.purged_at).toBeDefined();
+    expect(fs.existsSync(path.join(stack.volume, 'characters', id))).toBe(false);
+  });
 });
