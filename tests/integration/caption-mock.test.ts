@@ -115,7 +115,7 @@ describe('caption job with the mock captioner', () => {
     const cli = (...args: string[]) => runCli(['characters', 'caption', id, ...args, '--url', stack.url]);
     const first = await cli();
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^caption-[0-9a-f]{12}  caption  completed .* 100%$/m);
+    expect(first.stdout).toMatch(/^caption-[0-9a-f]{12} {2}caption {2}completed .* 100%$/m);
     expect(first.stdout).toContain('message     Captioned 2 of 2 images');
     expect((await character(id)).images.every((i) => /^cap_cli, a portrait photo in [a-z]+ tones$/.test(i.caption))).toBe(true);
 
