@@ -157,4 +157,26 @@ describe('caption job with the florence2 backend (fake captioner)', () => {
     expect(caption.purged_at).toBeDefined();
     expect(fs.existsSync(path.join(stack.volume, 'characters', id))).toBe(false);
   });
+  it('a caption edited while the job runs is kept: the job skips that image', async () => {
+    const id = await characterWithImages(stack, 2, 'flo_six');
+    const [first, second] = (await character(id)).images.map((i) => i.name) as [string, string];
+    steer({ delay_ms: 2500 });
+    const jobId = await startCaption({ id, mode: 'all' });
+    await stack.waitFor(jobId, (r: JobRecord) => r.status === 'running', 30_000);
+    await post('characters.setCaption', { id, image: first, caption: 'typed while the model ran' });
+    const job = await stack.waitFor(jobId);
+    expect(job).toMatchObject({ status: 'completed', message: 'Captioned 1 of 2 images; 1 skipped (edited or deleted meanwhile)' });
+    const after = await character(id);
+    expect(after.images.find((i) => i.name === first)).toMatchObject({ caption: 'typed while the model ran', caption_source: { kind: 'user' } });
+    expect(after.images.find((i) => i.name === second)).toMatchObject({ caption: 'flo_six, a person standing in a sunny garden, picture 2.', caption_source: FLORENCE });
+    const skipped = (await readLogLines(stack.url, jobId)).filter((l) => l.event === 'caption.image_skipped');
+    expect(skipped.map((l) => l.fields)).toEqual([{ image: first, reason: 'edited' }]);
+  });
+
+  it('when no image could be captioned the job fails, without a retry', async () => {
+    const id = await characterWithImages(stack, 1, 'flo_seven');
+    steer({ fail_index: 0 });
+    const job = await stack.waitFor(await startCaption({ id }));
+    expect(job).toMatchObject({ status: 'failed', attempts: 1, error: 'No image could be captioned (1 failed; the job log has each reason)' });
+  });
 });
