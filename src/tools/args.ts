@@ -33,7 +33,11 @@ export const OPTIONS = {
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
-  all: { type: 'boolean', help: 'caption every photo, overwriting existing captions' },
+  find: { type: 'string', value: 'text', help: 'the text to look for (literal, not a pattern)' },
+  replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
+  'match-case': { type: 'boolean', help: 'find only text in the same case' },
+  'whole-word': { type: 'boolean', help: 'find only whole words' },
+  all: { type: 'boolean', help: 'all of them (characters caption: every photo, overwriting; captions accept: every machine caption)' },
   style: { type: 'string', value: 'short|detailed', help: 'caption length (default short)' },
   'no-trigger': { type: 'boolean', help: 'do not start captions with the trigger word' },
 } as const satisfies Record<string, OptionSpec>;
@@ -61,6 +65,10 @@ export interface Flags {
   'sample-prompt'?: string[];
   yes?: boolean;
   'older-than'?: string;
+  find?: string;
+  replace?: string;
+  'match-case'?: boolean;
+  'whole-word'?: boolean;
   all?: boolean;
   style?: string;
   'no-trigger'?: boolean;
