@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRecord } from '../jobs.js';
+import type { JobRecord, JobType } from '../jobs.js';
 import type { CharacterStore } from './character-store.js';
 import { JobArchive, jobArchiveDir } from './job-archive.js';
 import type { JobStore } from './job-store.js';
@@ -39,6 +39,8 @@ export interface PurgePlan {
   preview: PurgePreview;
   trainingJobs: JobRecord[];
   generationJobs: JobRecord[];
+  /** Caption jobs on the person's photos: stopped first; their logs name only images, but are scrubbed alike. */
+  captionJobs: JobRecord[];
   loraIds: string[];
   /** Files and folders to delete (folders recursively, never following symlinks). */
   paths: string[];
@@ -75,7 +77,7 @@ async function scan(target: string): Promise<Scan> {
 const sum = (files: Scan['files']): PurgeItem => ({ count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) });
 
 /** Live records and those retention moved to the archive (a live record wins over an archived copy). */
-async function allJobs(deps: PurgeDeps, type: 'training' | 'generation', characterId?: string): Promise<JobRecord[]> {
+async function allJobs(deps: PurgeDeps, type: JobType, characterId?: string): Promise<JobRecord[]> {
   const { store } = deps;
   const archived = await new JobArchive(jobArchiveDir(deps.paths)).list({ type, characterId }, null, Number.MAX_SAFE_INTEGER);
   const out: JobRecord[] = [];
@@ -98,6 +100,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
   const loraIds = new Set(loraList.map((l) => l.id));
   for (const j of trainingJobs) if (j.result_lora_id) loraIds.add(j.result_lora_id);
   const generationJobs = (await allJobs(deps, 'generation')).filter((j) => j.lora_id && loraIds.has(j.lora_id));
+  const captionJobs = await allJobs(deps, 'caption', characterId);
 
   const imagesDir = characters.imagesDir(characterId);
   const characterFiles = (await scan(paths.characterDir(characterId))).files;
@@ -125,7 +128,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
   for (const job of generationJobs) generated.push(...(await scan(paths.outputsDir(job.id))).files);
   const logs: string[] = [];
   const logFiles: Scan['files'] = [];
-  for (const job of [...trainingJobs, ...generationJobs]) {
+  for (const job of [...trainingJobs, ...generationJobs, ...captionJobs]) {
     const found = (await scan(paths.jobLog(job.id))).files;
     logFiles.push(...found);
     logs.push(...found.map((f) => f.path));
@@ -144,7 +147,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     samples: sum(samples),
     generated_images: sum(generated),
     job_logs: sum(logFiles),
-    active_jobs: [...trainingJobs, ...generationJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
+    active_jobs: [...trainingJobs, ...generationJobs, ...captionJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
     total_bytes: [...unique.values()].reduce((a, b) => a + b, 0),
   };
   const targets = [
@@ -153,7 +156,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     ...[...loraIds].flatMap((id) => [loras.filePath(id), loras.filePath(id).replace(/\.safetensors$/, '.json')]),
     ...generationJobs.map((j) => paths.outputsDir(j.id)),
   ];
-  return { preview, trainingJobs, generationJobs, loraIds: [...loraIds], paths: targets, logs };
+  return { preview, trainingJobs, generationJobs, captionJobs, loraIds: [...loraIds], paths: targets, logs };
 }
 
 /** What a purged job's record keeps: ids, status, times; no config values, prompts or outputs. */
@@ -209,7 +212,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Cancels what still runs for the person, then deletes and scrubs everything the plan lists. */
 export async function executePurge(deps: PurgeDeps, characterId: string, opts: PurgeRunOptions): Promise<PurgePreview> {
   const first = await planPurge(deps, characterId);
-  const active = [...first.trainingJobs, ...first.generationJobs].filter((j) => j.status === 'queued' || j.status === 'running');
+  const active = [...first.trainingJobs, ...first.generationJobs, ...first.captionJobs].filter((j) => j.status === 'queued' || j.status === 'running');
   for (const job of active) {
     await opts.cancel(job);
     opts.note(`Cancelled ${job.id} before purging`, 'purge.cancel', { job_id: job.id });
@@ -233,15 +236,16 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
   for (const log of plan.logs) lines += await scrubJobLog(log);
   opts.note(`Rewrote ${plan.logs.length} job logs to ids and events`, 'purge.logs', { logs: plan.logs.length, lines });
   const at = new Date().toISOString();
-  const jobs = [...plan.trainingJobs, ...plan.generationJobs];
+  const jobs = [...plan.trainingJobs, ...plan.generationJobs, ...plan.captionJobs];
   for (const job of jobs) if (!job.archived) await deps.store.amend(job.id, (r) => scrubRecord(r, at));
   const archive = new JobArchive(jobArchiveDir(deps.paths));
   const rewriteArchive = () => archive.rewrite(new Set(jobs.map((j) => j.id)), (r) => scrubRecord(r, at));
   const archived = await (opts.withHistoryLock ? opts.withHistoryLock(rewriteArchive) : rewriteArchive());
   opts.note(`Scrubbed ${archived} archived job records`, 'purge.archive', { records: archived });
-  opts.note(`Scrubbed ${plan.trainingJobs.length + plan.generationJobs.length} job records`, 'purge.records', {
+  opts.note(`Scrubbed ${jobs.length} job records`, 'purge.records', {
     training_jobs: plan.trainingJobs.map((j) => j.id),
     generation_jobs: plan.generationJobs.map((j) => j.id),
+    caption_jobs: plan.captionJobs.map((j) => j.id),
     lora_ids: plan.loraIds,
   });
   return plan.preview;
