@@ -39,6 +39,9 @@ beforeAll(async () => {
     purge: async () => {
       throw new Error('no purge in this test');
     },
+    evaluation: async () => {
+      throw new Error('no evaluation in this test');
+    },
   };
   const processor = new JobProcessor({ store, paths, handlers, logger: silentLogger(), workerName: 'unit-w', leaseMs: STALL_MS / 2 });
   consumer.process(1, (job) => processor.handle(job));

@@ -17,11 +17,11 @@ import { isTerminal, type JobOutput, type JobRecord, type JobType, type Progress
 import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
 import type { JobMutator, JobStore } from '../shared/node/job-store.js';
-import { MAX_ATTEMPTS, type QueuedJob } from '../shared/node/queues.js';
+import { MAX_ATTEMPTS, type QueuedJob, type QueuePayload } from '../shared/node/queues.js';
 import type { VolumePaths } from '../shared/node/volume.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
-import { JobCancelledError, NonRetryableError, type JobContext } from './backends/types.js';
+import { JobCancelledError, JobDeferredError, NonRetryableError, type JobContext } from './backends/types.js';
 import type { JobHandler, JobHandlers } from './jobs/types.js';
 
 type CancelReason = { kind: 'user'; by: string } | { kind: 'shutdown' };
@@ -39,6 +39,11 @@ export interface ProcessorDeps {
    * worker's lease is gone before its job is delivered again.
    */
   leaseMs?: number;
+  /**
+   * Puts a job back in the GPU queue after `delayMs` (a JobDeferredError). Without it a deferred
+   * job fails with the handler's reason.
+   */
+  requeue?: (payload: QueuePayload, delayMs: number) => Promise<void>;
 }
 
 const now = () => new Date().toISOString();
@@ -209,6 +214,8 @@ export class JobProcessor {
       await throttle.flush();
       if (controller.signal.aborted || err instanceof JobCancelledError) {
         await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' });
+      } else if (err instanceof JobDeferredError && this.deps.requeue) {
+        await this.defer(record, jobLog, err);
       } else if (err instanceof NonRetryableError || !queueWillRetry || record.attempts >= MAX_ATTEMPTS) {
         await this.finishFailed(id, jobLog, err);
       } else {
@@ -239,6 +246,21 @@ export class JobProcessor {
     const error = jobLog.withoutVolumeRoot(errorMessage(err)); // the record is an API answer: no server paths
     jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
     await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+  }
+
+  /**
+   * Back to `queued` without spending an attempt, and into the queue again after the delay. The
+   * new queue entry is saved before the record changes, so a worker dying in between leaves a job
+   * that runs again rather than one nobody will ever take.
+   */
+  private async defer(record: JobRecord, jobLog: JobLogger, err: JobDeferredError): Promise<void> {
+    await this.deps.requeue!({ id: record.id, correlation_id: record.correlation_id, type: record.type }, err.delayMs);
+    jobLog.info(`${err.message}; back in the queue`, 'job.deferred', { delay_ms: err.delayMs });
+    await this.persist(record.id, (r) =>
+      isTerminal(r.status)
+        ? null
+        : { ...r, status: 'queued', attempts: Math.max(0, r.attempts - 1), message: err.message, started_at: undefined, worker: undefined, eta_seconds: undefined },
+    );
   }
 
   private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown): Promise<void> {
