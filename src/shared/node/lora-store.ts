@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Lora } from '../characters.js';
 import { listDir, readJson, writeFileAtomic } from './atomic-write.js';
+import { linkOrCopyRegular } from './safe-path.js';
 import { safeSegment, type VolumePaths } from './volume.js';
 
 export class LoraStore {
@@ -38,12 +39,12 @@ export class LoraStore {
   async register(lora: Lora, sourceFile: string): Promise<Lora> {
     const dest = this.filePath(lora.id);
     await fs.mkdir(path.dirname(dest), { recursive: true });
-    try {
-      await fs.link(sourceFile, dest);
-    } catch {
-      await fs.copyFile(sourceFile, `${dest}.tmp`);
-      await fs.rename(`${dest}.tmp`, dest);
-    }
+    // Via a temporary name so a half-copied file is never seen under the LoRA's id; the source is a
+    // trainer's or a job's output, so a symlink there is refused rather than followed.
+    const tmp = `${dest}.${process.pid}.tmp`;
+    await fs.rm(tmp, { force: true });
+    await linkOrCopyRegular(sourceFile, tmp);
+    await fs.rename(tmp, dest);
     const size = (await fs.stat(dest)).size;
     const stored = { ...lora, size };
     await writeFileAtomic(this.metaPath(lora.id), JSON.stringify(stored, null, 2));

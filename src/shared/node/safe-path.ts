@@ -83,3 +83,40 @@ export async function linkOrCopyInside(root: string, src: string, dest: string):
   await copyInside(root, src, dest);
   return 'copy';
 }
+
+/**
+ * Hard link, or (across devices / where links are refused) a byte copy, of a regular file that the
+ * worker did not write itself (a trainer's save folder, a LoRA being registered). `src` is opened
+ * with O_NOFOLLOW and must be a regular file: a symlink dropped into a trainer's output folder is
+ * refused instead of being copied (fs.copyFile follows links) and then served as a job output.
+ * `dest` is created with `wx`, so nothing already sitting there is written through. EEXIST and
+ * ENOENT propagate for the caller to judge.
+ */
+export async function linkOrCopyRegular(src: string, dest: string): Promise<'link' | 'copy'> {
+  const st = await fsp.lstat(src);
+  if (!st.isFile()) throw new OutsideVolumeError(src);
+  try {
+    await fsp.link(src, dest);
+    return 'link';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw err;
+  }
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(src, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new OutsideVolumeError(src);
+    throw err;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new OutsideVolumeError(src);
+    await pipeline(handle.createReadStream({ autoClose: false }), fs.createWriteStream(dest, { flags: 'wx' }));
+  } catch (err) {
+    await fsp.rm(dest, { force: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    await handle.close();
+  }
+  return 'copy';
+}

@@ -195,4 +195,14 @@ describe('linkOrCopy', () => {
     fs.writeFileSync(src, 'again');
     expect(await linkOrCopy(src, path.join(dir, 'checkpoint.safetensors'))).toBe('exists');
   });
+
+  it('refuses a symlink the trainer folder holds instead of copying its target into the outputs', async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'host file');
+    fs.symlinkSync(path.join(dir, 'secret'), path.join(dir, 'a_000000050.safetensors'));
+    await expect(linkOrCopy(path.join(dir, 'a_000000050.safetensors'), path.join(dir, 'checkpoint_50.safetensors'))).rejects.toMatchObject({
+      code: 'EOUTSIDE',
+    });
+    expect(fs.existsSync(path.join(dir, 'checkpoint_50.safetensors'))).toBe(false);
+  });
 });

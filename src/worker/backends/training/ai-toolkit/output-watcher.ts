@@ -12,6 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { JobContext } from '../../types.js';
 import type { CheckpointRetention } from '../checkpoint-retention.js';
+import { isOutsideVolume, linkOrCopyRegular } from '../../../../shared/node/safe-path.js';
 
 export interface TrainerFile {
   kind: 'checkpoint' | 'sample';
@@ -42,17 +43,16 @@ export function classifyTrainerFile(jobName: string, where: 'root' | 'samples', 
   return { kind: 'sample', step, outputName: `sample_${pad(step)}_${m[2]}.${m[3]}` };
 }
 
-/** Hard link (same volume, no copy of multi-hundred-MB files); copy when the filesystem refuses. */
+/**
+ * Hard link (same volume, no copy of multi-hundred-MB files); a copy when the filesystem refuses.
+ * The trainer's folder is not ours: a symlink there is refused, never followed (linkOrCopyRegular).
+ */
 export async function linkOrCopy(src: string, dest: string): Promise<'link' | 'copy' | 'exists'> {
   try {
-    await fs.link(src, dest);
-    return 'link';
+    return await linkOrCopyRegular(src, dest);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return 'exists';
-    if (code === 'ENOENT') throw err;
-    await fs.copyFile(src, dest);
-    return 'copy';
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw err;
   }
 }
 
@@ -154,6 +154,12 @@ export class OutputWatcher {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         // Deleted by the trainer between listing and linking (old checkpoints rotate out).
         this.taken.add(src);
+        return;
+      }
+      if (isOutsideVolume(err)) {
+        // Not a regular file (a symlink planted in the save folder): never an output, said once.
+        this.taken.add(src);
+        ctx.logger.warning(`Refusing ${path.basename(src)}: not a regular file`, 'trainer.output_refused', { source: path.basename(src) });
         return;
       }
       throw err;
