@@ -96,7 +96,10 @@ beforeAll(async () => {
   const image = (await stack.call<{ images: { name: string }[] }>('characters.get', { id: withImages })).body.images[0]!.name;
   const generation = (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'a fuzz' } })).body.id;
   const training = (await stack.call<{ id: string }>('training.start', { character_id: withImages, config: {} })).body.id;
-  const evaluation = (await stack.call<{ id: string }>('evaluations.start', { training_id: training })).body.id;
+  // Its own training, kept out of the id pools: the fuzzed cancels must not finish it (a grid of a
+  // cancelled training without checkpoints is refused with 409, and evaluations.start must also succeed).
+  const evaluated = (await stack.call<{ id: string }>('training.start', { character_id: withImages, config: {} })).body.id;
+  const evaluation = (await stack.call<{ id: string }>('evaluations.start', { training_id: evaluated })).body.id;
   const loraId = 'lora-0123456789ab';
   const loraSource = path.join(sandbox.volume, 'lora-source.safetensors');
   fs.writeFileSync(loraSource, 'not really a lora');
@@ -122,11 +125,11 @@ beforeAll(async () => {
     'jobs.cancel': { id: (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'to cancel' } })).body.id },
     'jobs.onUpdate': { jobId: generation },
     'jobs.onLog': { jobId: generation },
-    'evaluations.start': { training_id: training, strengths: [0.8, 1], prompts: ['a face'], seed: 3 },
+    'evaluations.start': { training_id: evaluated, strengths: [0.8, 1], prompts: ['a face'], seed: 3 },
     'evaluations.get': { id: evaluation },
-    'evaluations.list': { training_id: training },
+    'evaluations.list': { training_id: evaluated },
     'evaluations.use': { id: evaluation, step: 100, strength: 1 },
-    'evaluations.cancel': { id: (await stack.call<{ id: string }>('evaluations.start', { training_id: training })).body.id },
+    'evaluations.cancel': { id: (await stack.call<{ id: string }>('evaluations.start', { training_id: evaluated })).body.id },
     'training.resume': { id: training },
     'training.continue': { id: training, steps: 100 },
     'loras.fromCheckpoint': { job_id: training, step: 100 },
