@@ -176,6 +176,13 @@ export function buildInputs(manifests: ActiveManifests) {
       caption: textField('caption', { max: CAPTION_MAX }),
     }),
     imageRef: request({ id: idField('id', CHARACTER_ID_PATTERN), image: idField('image', IMAGE_NAME_PATTERN) }),
+    /** characters.caption: each field is a parameter of the active caption manifest (same checks and sentences). */
+    characterCaption: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      mode: paramField('mode', manifests.caption.parameters.mode),
+      style: paramField('style', manifests.caption.parameters.style),
+      trigger: paramField('trigger', manifests.caption.parameters.trigger),
+    }),
     loraId: request({ id: idField('id', LORA_ID_PATTERN) }),
     evaluationStart: request({
       training_id: idField('training_id', JOB_ID_PATTERN),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { JobType } from './jobs.js';
+import { CAPTION_MODES, CAPTION_STYLES, CAPTION_TRIGGERS } from './captions.js';
 
 export const trainingJobInput = z.object({
   character_id: z.string().min(1),
@@ -47,11 +48,19 @@ export const evaluationJobInput = z.object({
 });
 export type EvaluationJobInput = z.infer<typeof evaluationJobInput>;
 
+/** Caption: whose images, which of them (`mode`), how long (`style`), and whether the trigger word goes first. */
+export const captionJobInput = z.object({
+  character_id: z.string().min(1),
+  config: z.object({ mode: z.enum(CAPTION_MODES), style: z.enum(CAPTION_STYLES), trigger: z.enum(CAPTION_TRIGGERS) }),
+});
+export type CaptionJobInput = z.infer<typeof captionJobInput>;
+
 export const jobInputSchemas = {
   training: trainingJobInput,
   generation: generationJobInput,
   purge: purgeJobInput,
   evaluation: evaluationJobInput,
+  caption: captionJobInput,
 } as const satisfies Record<JobType, z.ZodType>;
 
 export type JobInput<T extends JobType> = z.infer<(typeof jobInputSchemas)[T]>;

@@ -36,6 +36,9 @@ beforeAll(async () => {
     training: async () => {
       throw new Error('no training in this test');
     },
+    caption: async () => {
+      throw new Error('no caption in this test');
+    },
     purge: async () => {
       throw new Error('no purge in this test');
     },
@@ -152,6 +155,31 @@ describe('JobProcessor', () => {
     expect(done.error).toMatch(/^This generation job's record cannot be run \(config\.prompt: /);
     expect(done.attempts).toBe(1);
     expect(calls).toBe(0);
+  });
+
+  it('a worker that lost its job to another (stalled past the stall interval) never overwrites that run', async () => {
+    let sawAbort = false;
+    generation = async (job, ctx) => {
+      // What a second worker's start() writes once bee-queue re-delivered the stalled job.
+      await store.update(job.id, (r) => ({ ...r, attempts: r.attempts + 1, worker: 'other-w', progress: 0.25 }));
+      ctx.progress({ progress: 0.9 });
+      await ctx.addOutput({ name: 'late.png', kind: 'image' });
+      // The cancel poll notices the record names another worker and aborts this attempt.
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      sawAbort = true;
+      throw new Error('aborted');
+    };
+    const id = await submit();
+    const deadline = Date.now() + 10_000;
+    const superseded = () => fs.existsSync(paths.jobLog(id)) && events(id).some((e) => e.event === 'job.superseded');
+    while (!superseded() && Date.now() < deadline) await sleep(20);
+    await sleep(200); // anything the stale attempt would still write has had its chance
+    expect(sawAbort).toBe(true);
+    expect(await store.get(id)).toMatchObject({ status: 'running', worker: 'other-w', attempts: 2, progress: 0.25, outputs: [] });
+    const log = events(id).filter((e) => e.event !== 'job.progress'); // the stale attempt's own milestones stay
+    expect(log.map((e) => e.event)).toEqual(['job.start', 'job.superseded']);
+    expect(log[1]!.fields).toMatchObject({ attempt: 1, worker: 'unit-w', current_worker: 'other-w', current_attempt: 2 });
+    await store.update(id, (r) => ({ ...r, status: 'cancelled', finished_at: new Date().toISOString() })); // tidy for later tests
   });
 
   it('logs each progress decile once, however often the handler reports it', async () => {

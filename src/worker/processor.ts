@@ -13,18 +13,20 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { jobInputSchemas } from '../shared/job-inputs.js';
-import { isTerminal, type JobOutput, type JobRecord, type JobType, type ProgressUpdate } from '../shared/jobs.js';
+import { isTerminal, type JobOutput, type JobRecord, type JobType } from '../shared/jobs.js';
 import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
 import type { JobMutator, JobStore } from '../shared/node/job-store.js';
 import { MAX_ATTEMPTS, type QueuedJob, type QueuePayload } from '../shared/node/queues.js';
 import type { VolumePaths } from '../shared/node/volume.js';
+import { progressMilestones } from './progress-milestones.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
 import { JobCancelledError, JobDeferredError, NonRetryableError, type JobContext } from './backends/types.js';
 import type { JobHandler, JobHandlers } from './jobs/types.js';
 
-type CancelReason = { kind: 'user'; by: string } | { kind: 'shutdown' };
+/** `superseded`: the record says another worker now runs this job (this one missed its stall window). */
+type CancelReason = { kind: 'user'; by: string } | { kind: 'shutdown' } | { kind: 'superseded'; by: string };
 
 export interface ProcessorDeps {
   store: JobStore;
@@ -168,8 +170,13 @@ export class JobProcessor {
     const controller = new AbortController();
     const entry: { controller: AbortController; reason?: CancelReason } = { controller };
     this.running.set(id, entry);
+    // This run's writes apply only while the record still names this attempt and worker: a worker
+    // that stalled past bee-queue's stall interval (a long GC pause, a frozen VM) finds its job run
+    // by another, and must not overwrite that run's progress, outputs or outcome when it wakes up.
+    const isMine = (r: JobRecord | null) => r !== null && r.attempts === record.attempts && r.worker === workerName;
+    const owned = (mutate: JobMutator): JobMutator => (r) => (isMine(r) ? mutate(r) : null);
     const throttle = new ProgressThrottle(async (u) => {
-      await store.update(id, (r) => ({ ...r, ...u }));
+      await store.update(id, owned((r) => ({ ...r, ...u })));
     });
     const leaseMs = this.deps.leaseMs ?? 2500;
     const lease = () => store.holdLease(id, workerName, leaseMs).catch(() => undefined);
@@ -178,7 +185,10 @@ export class JobProcessor {
     const poll = setInterval(() => {
       store
         .get(id)
-        .then((r) => r?.cancel_requested_at && this.cancel(id, { kind: 'user', by: r.cancelled_by ?? 'unknown' }))
+        .then((r) => {
+          if (r && !isTerminal(r.status) && !isMine(r)) this.cancel(id, { kind: 'superseded', by: r.worker ?? 'unknown' });
+          else if (r?.cancel_requested_at) this.cancel(id, { kind: 'user', by: r.cancelled_by ?? 'unknown' });
+        })
         .catch(() => undefined);
     }, this.deps.cancelPollMs ?? 1000);
     const startedAt = Date.now();
@@ -195,31 +205,34 @@ export class JobProcessor {
         milestones(update);
       },
       addOutput: async (output: JobOutput) => {
-        await store.update(id, (r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] }));
+        await store.update(id, owned((r) => ({ ...r, outputs: [...r.outputs.filter((o) => o.name !== output.name), output] })));
       },
       removeOutput: async (name: string) => {
-        await store.update(id, (r) => ({ ...r, outputs: r.outputs.filter((o) => o.name !== name) }));
+        if (!isMine(await store.update(id, owned((r) => ({ ...r, outputs: r.outputs.filter((o) => o.name !== name) }))))) return;
         await fs.rm(paths.outputFile(id, name), { force: true });
       },
     };
     try {
       const extra = await this.runHandler(record, ctx);
       await throttle.flush();
-      const outputs = (await store.get(id))?.outputs.length ?? 0;
+      const current = await store.get(id).catch(() => record); // Redis away: persist() retries below
+      if (!isMine(current)) return this.superseded(record, jobLog, current, 'completed');
       // Every outcome is logged before it is recorded: whoever sees the final status finds its line.
-      jobLog.info('Job completed', 'job.complete', { duration_s: Math.round((Date.now() - startedAt) / 100) / 10, outputs });
-      await this.persist(id, (r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() }));
+      jobLog.info('Job completed', 'job.complete', { duration_s: Math.round((Date.now() - startedAt) / 100) / 10, outputs: current!.outputs.length });
+      await this.persist(id, owned((r) => ({ ...r, ...extra, status: 'completed', progress: 1, eta_seconds: 0, finished_at: now() })));
     } catch (err) {
       // The last progress says where it stopped: worth keeping on a failed or cancelled record.
       await throttle.flush();
+      const current = await store.get(id).catch(() => record);
+      if (entry.reason?.kind === 'superseded' || !isMine(current)) return this.superseded(record, jobLog, current, errorMessage(err));
       if (controller.signal.aborted || err instanceof JobCancelledError) {
-        await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' });
+        await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' }, owned);
       } else if (err instanceof JobDeferredError && this.deps.requeue) {
-        await this.defer(record, jobLog, err);
+        await this.defer(record, jobLog, err, owned);
       } else if (err instanceof NonRetryableError || !queueWillRetry || record.attempts >= MAX_ATTEMPTS) {
-        await this.finishFailed(id, jobLog, err);
+        await this.finishFailed(id, jobLog, err, owned);
       } else {
-        await this.scheduleRetry(record, jobLog, err);
+        await this.scheduleRetry(record, jobLog, err, owned);
         throw err; // bee-queue puts the job in its delayed set; a worker takes it after the backoff
       }
     } finally {
@@ -242,10 +255,17 @@ export class JobProcessor {
     return handler({ ...(parsed.data as object), id: record.id } as Parameters<typeof handler>[0], ctx);
   }
 
-  private async finishFailed(id: string, jobLog: JobLogger, err: unknown): Promise<void> {
-    const error = jobLog.withoutVolumeRoot(errorMessage(err)); // the record is an API answer: no server paths
-    jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
-    await this.persist(id, (r) => ({ ...r, status: 'failed', error, finished_at: now() }));
+  /**
+   * This worker's attempt lost the job to another worker (or the job was finished meanwhile): its
+   * outcome is said in the job's log, for whoever debugs the run, and never written to the record.
+   */
+  private superseded(record: JobRecord, jobLog: JobLogger, current: JobRecord | null, outcome: string): void {
+    const by = current?.worker ?? 'unknown';
+    jobLog.warning(
+      `Attempt ${record.attempts} on ${this.deps.workerName} ended (${outcome}) after the job had passed to ${by} (attempt ${current?.attempts ?? '?'}); its outcome is not recorded`,
+      'job.superseded',
+      { attempt: record.attempts, worker: this.deps.workerName, current_worker: by, current_attempt: current?.attempts, outcome },
+    );
   }
 
   /**
@@ -253,35 +273,40 @@ export class JobProcessor {
    * new queue entry is saved before the record changes, so a worker dying in between leaves a job
    * that runs again rather than one nobody will ever take.
    */
-  private async defer(record: JobRecord, jobLog: JobLogger, err: JobDeferredError): Promise<void> {
+  private async defer(record: JobRecord, jobLog: JobLogger, err: JobDeferredError, guard = (m: JobMutator) => m): Promise<void> {
     await this.deps.requeue!({ id: record.id, correlation_id: record.correlation_id, type: record.type }, err.delayMs);
     jobLog.info(`${err.message}; back in the queue`, 'job.deferred', { delay_ms: err.delayMs });
-    await this.persist(record.id, (r) =>
-      isTerminal(r.status)
-        ? null
-        : { ...r, status: 'queued', attempts: Math.max(0, r.attempts - 1), message: err.message, started_at: undefined, worker: undefined, eta_seconds: undefined },
+    await this.persist(
+      record.id,
+      guard((r) => ({ ...r, status: 'queued', attempts: Math.max(0, r.attempts - 1), message: err.message, started_at: undefined, worker: undefined, eta_seconds: undefined })),
     );
   }
 
-  private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown): Promise<void> {
+  private async finishFailed(id: string, jobLog: JobLogger, err: unknown, guard = (m: JobMutator) => m): Promise<void> {
+    const error = jobLog.withoutVolumeRoot(errorMessage(err)); // the record is an API answer: no server paths
+    jobLog.error(`Job failed: ${error}`, 'job.failed', { error, error_type: err instanceof Error ? err.name : typeof err });
+    await this.persist(id, guard((r) => ({ ...r, status: 'failed', error, finished_at: now() })));
+  }
+
+  private async scheduleRetry(record: JobRecord, jobLog: JobLogger, err: unknown, guard = (m: JobMutator) => m): Promise<void> {
     const error = jobLog.withoutVolumeRoot(errorMessage(err));
     const message = `Attempt ${record.attempts} failed (${error}); it will be retried`;
     jobLog.warning(message, 'job.retry', { attempt: record.attempts, error, error_type: err instanceof Error ? err.name : typeof err });
-    await this.persist(record.id, (r) => ({ ...r, status: 'queued', message, eta_seconds: undefined }));
+    await this.persist(record.id, guard((r) => ({ ...r, status: 'queued', message, eta_seconds: undefined })));
   }
 
-  private async finishCancelled(id: string, jobLog: JobLogger, reason: CancelReason): Promise<void> {
+  private async finishCancelled(id: string, jobLog: JobLogger, reason: CancelReason, guard = (m: JobMutator) => m): Promise<void> {
     const by = reason.kind === 'user' ? reason.by : `worker:${this.deps.workerName}`;
     const message = reason.kind === 'user' ? 'Cancelled by request' : 'Cancelled: worker shutting down';
     jobLog.warning(message, 'job.cancelled', { cancelled_by: by });
-    await this.persist(id, (r) => ({
+    await this.persist(id, guard((r) => ({
       ...r,
       status: 'cancelled',
       message,
       cancelled_by: r.cancelled_by ?? by,
       cancel_requested_at: r.cancel_requested_at ?? now(),
       finished_at: now(),
-    }));
+    })));
   }
 
   /**
@@ -299,23 +324,4 @@ export class JobProcessor {
       }
     }
   }
-}
-
-/** The JSONL keeps one line per 10 % so a reloaded page or a downloaded log can show the curve. */
-function progressMilestones(jobLog: JobLogger): (u: ProgressUpdate) => void {
-  let lastDecile = 0;
-  return (u) => {
-    const decile = Math.floor(u.progress * 10);
-    if (decile <= lastDecile) return;
-    lastDecile = decile;
-    jobLog.info(`Progress ${decile * 10}%`, 'job.progress', {
-      progress: Number(u.progress.toFixed(3)),
-      current_step: u.current_step,
-      total_steps: u.total_steps,
-      loss: u.loss,
-      it_per_sec: u.it_per_sec,
-      eta_seconds: u.eta_seconds,
-      message: u.message,
-    });
-  };
 }

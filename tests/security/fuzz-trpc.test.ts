@@ -43,6 +43,7 @@ const SPECS: Spec[] = [
   { proc: 'characters.create', kind: 'mutation', keys: ['name', 'trigger_word', 'description'] },
   { proc: 'characters.update', kind: 'mutation', keys: ['id', 'name', 'trigger_word', 'description'] },
   { proc: 'characters.setCaption', kind: 'mutation', keys: ['id', 'image', 'caption'] },
+  { proc: 'characters.caption', kind: 'mutation', keys: ['id', 'mode', 'style', 'trigger'] },
   { proc: 'training.start', kind: 'mutation', keys: ['character_id', 'config', 'evaluate_during_training'], extra400: [/^Character 'char-[0-9a-f]{12}' has no images/] },
   { proc: 'training.list', kind: 'query', keys: LIST },
   { proc: 'training.get', kind: 'query', keys: ['id'] },
@@ -112,6 +113,7 @@ beforeAll(async () => {
     'characters.create': { name: 'Zed', trigger_word: 'zed_fuzz', description: 'd' },
     'characters.update': { id: empty, name: 'Renamed' },
     'characters.setCaption': { id: withImages, image, caption: 'a caption' },
+    'characters.caption': { id: withImages, mode: 'missing', style: 'short', trigger: 'prefix' },
     'training.start': { character_id: withImages, config: { steps: 100 } },
     'training.list': { limit: 5 },
     'training.get': { id: training },
@@ -207,6 +209,7 @@ beforeAll(async () => {
     seed: mix(fc.constantFrom(...aroundBounds([0, Number.MAX_SAFE_INTEGER - 4]))),
     strength: mix(fc.constantFrom(...aroundBounds([0, 2]))),
     config: fc.oneof({ weight: 4, arbitrary: fc.constant('by-procedure') }, { weight: 1, arbitrary: hostile }),
+    ...Object.fromEntries(Object.entries(info.captioning.parameters).map(([k, p]) => [k, paramValue(p)])),
   };
   fieldArb = (key: string) => {
     const arb = byKey[key] ?? hostile;

@@ -84,4 +84,22 @@ describe('GenerateForm', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
     expect(onSubmit.mock.lastCall![0].config).toEqual({ prompt: 'x', model_variant: 'sd15', cfg: 7, sampler: 'euler', use_refiner: false, use_hires_fix: false, seed: 42 });
   });
+
+  it('starts the LoRA at a stored default strength, and picking a LoRA with one applies it', async () => {
+    const lora = (id: string, name: string) => ({ id, character_id: 'char-0123456789ab', job_id: 'training-0123456789ab', trigger_word: 'ada_person', steps: 500, lora_rank: 16, created_at: '', character_name: name });
+    const loras = [lora('lora-00000000000a', 'Ada'), lora('lora-00000000000b', 'Bea')];
+    const onSubmit = vi.fn();
+    render(<GenerateForm caps={mockImage} loras={loras} onSubmit={onSubmit} initialLoraId="lora-00000000000a" initialLoraStrength={0.8} loraDefaults={{ 'lora-00000000000a': 0.8, 'lora-00000000000b': 1.2 }} />);
+    expect((screen.getByLabelText('LoRA') as HTMLSelectElement).value).toBe('lora-00000000000a');
+    expect((screen.getByLabelText('Lora Strength') as HTMLInputElement).value).toBe('0.8');
+    expect(screen.getByText('Chosen on an evaluation grid at strength 0.8.')).toBeTruthy();
+    await userEvent.type(screen.getByLabelText('Prompt'), 'ada_person');
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    expect(onSubmit.mock.lastCall![0]).toMatchObject({ lora_id: 'lora-00000000000a', config: { lora_strength: 0.8 } });
+
+    await userEvent.selectOptions(screen.getByLabelText('LoRA'), 'lora-00000000000b');
+    expect((screen.getByLabelText('Lora Strength') as HTMLInputElement).value).toBe('1.2');
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    expect(onSubmit.mock.lastCall![0]).toMatchObject({ lora_id: 'lora-00000000000b', config: { lora_strength: 1.2 } });
+  });
 });

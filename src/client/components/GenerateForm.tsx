@@ -27,15 +27,30 @@ export interface GenerateFormProps {
   pending?: boolean;
   error?: unknown;
   initialLoraId?: string;
+  /** The strength to start the LoRA at (a character's stored Generate default). */
+  initialLoraStrength?: number;
+  /** LoRA id → the strength its character's stored Generate default names (evaluation "Use this"). */
+  loraDefaults?: Readonly<Record<string, number>>;
 }
 
 /** Request fields that are not manifest parameters, with the limits the server applies. */
 const countSchema: ParameterSchema = { type: 'int', min: 1, max: MAX_IMAGES_PER_REQUEST, default: 1, wired: true };
 const seedSchema: ParameterSchema = { type: 'int', min: 0, max: SEED_MAX, wired: true };
+/**
+ * The one parameter a stored Generate default sets besides the LoRA: evaluation grids compare LoRA
+ * strengths, and every image manifest names it so. Ignored when the manifest has no such parameter.
+ */
+const STRENGTH_PARAM = 'lora_strength';
 
-export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLoraId }: GenerateFormProps) {
+export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLoraId, initialLoraStrength, loraDefaults = {} }: GenerateFormProps) {
   const params = Object.entries(caps.parameters);
-  const [values, setValues] = useState<Record<string, unknown>>(() => Object.fromEntries(params.map(([k, p]) => [k, p.default])));
+  const hasStrength = STRENGTH_PARAM in caps.parameters;
+  const [values, setValues] = useState<Record<string, unknown>>(() => {
+    const start: Record<string, unknown> = Object.fromEntries(params.map(([k, p]) => [k, p.default]));
+    const strength = initialLoraStrength ?? (initialLoraId ? loraDefaults[initialLoraId] : undefined);
+    if (hasStrength && strength !== undefined) start[STRENGTH_PARAM] = strength;
+    return start;
+  });
   const [toggles, setToggles] = useState<Record<string, boolean>>({});
   const [prompt, setPrompt] = useState('');
   const [variant, setVariant] = useState(caps.model_variants[0] ?? '');
@@ -52,6 +67,13 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
   const presets = width && height ? sizePresets(width, height) : [];
   const claimed = ['prompt', 'model_variant', 'lora_id', 'seed', 'count', ...params.map(([k]) => k), ...Object.keys(caps.toggles)];
   const set = (k: string, v: unknown) => setValues((prev) => ({ ...prev, [k]: v }));
+  /** Picking a LoRA with a stored default strength starts it at that strength. */
+  const changeLora = (id: string) => {
+    setLoraId(id);
+    const strength = loraDefaults[id];
+    if (hasStrength && strength !== undefined) set(STRENGTH_PARAM, strength);
+  };
+  const storedStrength = loraId ? loraDefaults[loraId] : undefined;
   /** What the server will judge `applies_when` on: the parameters plus the chosen variant. */
   const judged = { ...values, model_variant: variant };
   const notApplicable = (schema: ParameterSchema) => {
@@ -97,7 +119,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
         />
         <div className={`field${issues.lora_id ? ' has-error' : ''}`}>
           <label htmlFor="gen-lora">LoRA</label>
-          <select id="gen-lora" value={loraId} onChange={(e) => setLoraId(e.target.value)}>
+          <select id="gen-lora" value={loraId} onChange={(e) => changeLora(e.target.value)}>
             <option value="">None (base model)</option>
             {loras.map((l) => (
               <option key={l.id} value={l.id}>
@@ -105,6 +127,7 @@ export function GenerateForm({ caps, loras, onSubmit, pending, error, initialLor
               </option>
             ))}
           </select>
+          {storedStrength !== undefined && <p className="hint">Chosen on an evaluation grid at strength {storedStrength}.</p>}
           {issues.lora_id && <p className="field-error">{issues.lora_id}</p>}
         </div>
         {loraParams.map(([k, p]) => (

@@ -163,4 +163,13 @@ describe('TrainingForm follows the manifest', () => {
     rerender(<TrainingForm backend="other" parameters={other} characters={characters} onSubmit={onSubmit} />);
     expect(value('Steps')).toBe('250');
   });
+
+  it('"Evaluate during training" is sent only when ticked', async () => {
+    const { onSubmit } = setup();
+    await userEvent.click(screen.getByRole('button', { name: 'Start Training' }));
+    expect('evaluate_during_training' in onSubmit.mock.lastCall![0]).toBe(false);
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Evaluate during training' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Start Training' }));
+    expect(onSubmit.mock.lastCall![0]).toMatchObject({ character_id: 'char-000000000001', evaluate_during_training: true });
+  });
 });

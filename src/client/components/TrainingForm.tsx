@@ -20,6 +20,8 @@ export interface TrainingStartInput {
   character_id: string;
   config: Record<string, unknown>;
   sample_prompts?: string[];
+  /** Each new checkpoint adds a row to an evaluation grid (issue #17); sent only when chosen. */
+  evaluate_during_training?: boolean;
 }
 
 export interface TrainingFormProps {
@@ -64,6 +66,7 @@ export function TrainingForm(props: TrainingFormProps) {
   const [note, setNote] = useState<{ text: string; skipped: string[] } | null>(() => (saved?.note ? { text: saved.note, skipped: saved.skipped } : null));
   const [prompts, setPrompts] = useState(() => (props.initial?.sample_prompts ?? []).join('\n'));
   const [characterId, setCharacterId] = useState(props.initialCharacterId ?? '');
+  const [evaluate, setEvaluate] = useState(false);
 
   // The manifest is data from the server: when it changes, the form follows it.
   let config = form.config;
@@ -79,7 +82,7 @@ export function TrainingForm(props: TrainingFormProps) {
   const wired = entries.filter(([, p]) => p.wired);
   const unwired = entries.filter(([, p]) => !p.wired);
   const issues = issueMap(props.error);
-  const leftover = unclaimedIssues(props.error, ['character_id', 'sample_prompts', ...wired.map(([k]) => k)]);
+  const leftover = unclaimedIssues(props.error, ['character_id', 'sample_prompts', 'evaluate_during_training', ...wired.map(([k]) => k)]);
 
   const set = (key: string, value: unknown) => setForm((f) => ({ ...f, config: { ...f.config, [key]: value } }));
   const notApplicable = (schema: ParameterSchema) => {
@@ -106,7 +109,12 @@ export function TrainingForm(props: TrainingFormProps) {
     const sent: Record<string, unknown> = {};
     for (const [k, p] of wired) if (config[k] !== undefined && !inapplicable(p, config)) sent[k] = config[k];
     const lines = prompts.split('\n').map((p) => p.trim()).filter(Boolean);
-    props.onSubmit({ character_id: chosen, config: sent, ...(lines.length > 0 ? { sample_prompts: lines } : {}) });
+    props.onSubmit({
+      character_id: chosen,
+      config: sent,
+      ...(lines.length > 0 ? { sample_prompts: lines } : {}),
+      ...(evaluate ? { evaluate_during_training: true } : {}),
+    });
   };
 
   return (
@@ -173,6 +181,15 @@ export function TrainingForm(props: TrainingFormProps) {
         />
         <p className="hint">Sampled every Sample Every steps with a fixed seed. Empty: two generic portraits.</p>
         {issues.sample_prompts && <p className="field-error">{issues.sample_prompts}</p>}
+      </div>
+
+      <div className={`field field-bool${issues.evaluate_during_training ? ' has-error' : ''}`}>
+        <label htmlFor="training-evaluate">Evaluate during training</label>
+        <input id="training-evaluate" type="checkbox" checked={evaluate} onChange={(e) => setEvaluate(e.target.checked)} aria-describedby="training-evaluate-hint" />
+        <p className="hint" id="training-evaluate-hint">
+          Each checkpoint adds a row to a checkpoint × strength grid. With one GPU the rows wait until the training ends.
+        </p>
+        {issues.evaluate_during_training && <p className="field-error">{issues.evaluate_during_training}</p>}
       </div>
 
       {unwired.length > 0 && (

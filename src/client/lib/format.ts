@@ -29,3 +29,6 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   return String(value);
 }
+
+/** LoRA strengths as the evaluation grid labels them: 1 → "1.0", 0.8 → "0.8", 0.75 → "0.75". */
+export const formatStrength = (s: number) => (Number.isInteger(s) ? s.toFixed(1) : String(s));

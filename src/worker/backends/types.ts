@@ -7,7 +7,8 @@
  * failures a second attempt cannot fix (bad config, missing model, trainer exit code); any other
  * error gives the job one more attempt.
  */
-import type { ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { CaptionCapabilities, ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { CaptionStyle } from '../../shared/captions.js';
 import type { JobOutput, ProgressUpdate } from '../../shared/jobs.js';
 import type { JobLogger } from '../../shared/node/job-logger.js';
 import type { Config } from '../../shared/node/config.js';
@@ -101,7 +102,38 @@ export interface TrainingBackend {
   close?(): Promise<void>;
 }
 
+export interface CaptionInput {
+  /** Absolute paths under the character's images folder; `name` is the image's name in character.json. */
+  images: { name: string; path: string }[];
+  style: CaptionStyle;
+}
+
+/** Which model wrote a caption: recorded in the image's `caption_source`. */
+export interface CaptionModel {
+  model: string;
+  version: string;
+}
+
+/**
+ * Results, one call per image as soon as it is done, so a cancel keeps what is finished. The backend
+ * awaits each call before reporting the next (the caption job writes it to the character).
+ */
+export interface CaptionSink {
+  caption(name: string, text: string, source: CaptionModel): Promise<void>;
+  /** This image could not be captioned; the others go on. */
+  failed(name: string, reason: string): Promise<void>;
+}
+
+export interface CaptionBackend {
+  readonly name: string;
+  readonly capabilities: CaptionCapabilities;
+  init?(logger: Logger): Promise<void>;
+  caption(input: CaptionInput, sink: CaptionSink, ctx: JobContext): Promise<void>;
+  close?(): Promise<void>;
+}
+
 export type ImageBackendFactory = (config: Config) => ImageBackend;
+export type CaptionBackendFactory = (config: Config) => CaptionBackend;
 export type TrainingBackendFactory = (config: Config) => TrainingBackend;
 
 /** A failure retrying cannot fix; the processor fails the job at once, with no retry and no re-run. */

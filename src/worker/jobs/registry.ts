@@ -4,6 +4,7 @@ import { createGenerationHandler } from './generation/index.js';
 import { createTrainingHandler } from './training/index.js';
 import { createPurgeHandler } from './purge/index.js';
 import { createEvaluationHandler } from './evaluation/index.js';
+import { createCaptionHandler } from './caption/index.js';
 
 export function createJobHandlers(deps: JobHandlerDeps): JobHandlers {
   return {
@@ -11,5 +12,6 @@ export function createJobHandlers(deps: JobHandlerDeps): JobHandlers {
     generation: createGenerationHandler(deps),
     purge: createPurgeHandler(deps),
     evaluation: createEvaluationHandler(deps),
+    caption: createCaptionHandler(deps),
   };
 }

@@ -100,6 +100,15 @@ describe('ai-toolkit backend against the fake run.py', () => {
     // The nested "Generating Images" bar redraws end in ESC[A: none reaches the log, and each
     // sampling round (baseline, 25, 50, 75, final) leaves one clean final-state line.
     expect(log.filter((r) => JSON.stringify(r).includes('\\u001b'))).toEqual([]);
+    // Loss and learning rate reach the log as a curve (bounded, ~200 points a run), and the cosine
+    // scheduler is seen moving the rate down.
+    const curve = events(job, 'trainer.step').map((r) => r.fields as { step: number; total_steps: number; loss: number; lr: number });
+    expect(curve.length).toBeGreaterThan(10);
+    expect(curve.length).toBeLessThanOrEqual(101);
+    expect(curve.map((c) => c.step)).toEqual([...new Set(curve.map((c) => c.step))].sort((a, b) => a - b));
+    expect(curve.at(-1)).toMatchObject({ step: 100, total_steps: 100 });
+    expect(curve.filter((c) => !(c.loss > 0 && c.lr >= 0))).toEqual([]); // cosine ends at exactly 0
+    expect(curve.at(-1)!.lr).toBeLessThan(curve[0]!.lr);
     const sampling = outputs.filter((r) => r.msg.startsWith('Generating Images:'));
     expect(sampling.map((r) => r.msg.replace(/\s*\[.*$/, ''))).toEqual(Array(5).fill('Generating Images: 100%|██████████| 2/2'));
   });

@@ -64,6 +64,9 @@ async function placeResumeCheckpoint(saveRoot: string, name: string, from: { pat
   ctx.logger.info(`Resuming from the checkpoint at step ${from.step}`, 'trainer.resume', { step: from.step, path: dest });
 }
 
+/** About how many loss/lr points a run keeps in its job log. */
+const STEP_LOG_POINTS = 200;
+
 export function createAiToolkitBackend(config: Config, options: AiToolkitBackendOptions = {}): TrainingBackend {
   const toolkitDir = path.resolve(config.AI_TOOLKIT_DIR);
   const python = config.AI_TOOLKIT_PYTHON;
@@ -112,6 +115,7 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
       const keep = Number(getPath(trainer.doc, 'config.process.0.save.max_step_saves_to_keep'));
       const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs, retention: new CheckpointRetention(ctx, keep) });
       let lastSideBar = '';
+      let lastStepLogged = 0;
       const onLine = (stream: TrainerStream, line: string) => {
         if (line.trim() === '') return; // tqdm clears a finished `leave=False` bar with spaces
         const p = parseTqdmLine(line);
@@ -128,7 +132,21 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
           return;
         }
         // The training bar refreshes several times a second: it becomes progress, and the processor
-        // logs its milestones (every 10 %) in the job log.
+        // logs its milestones (every 10 %) in the job log. Loss and learning rate are also kept about
+        // every 0.5 % of the run, so a reloaded chart, a resumed job's history and a downloaded log
+        // show the curve (and that the scheduler really moves the rate), not ten points.
+        if (p.step === p.total || p.step >= lastStepLogged + Math.max(1, Math.ceil(p.total / STEP_LOG_POINTS))) {
+          lastStepLogged = p.step;
+          if (p.loss !== null || p.lr !== null) {
+            const parts = [p.loss !== null ? `loss ${p.loss_text ?? p.loss}` : null, p.lr !== null ? `lr ${p.lr_text ?? p.lr}` : null].filter(Boolean);
+            ctx.logger.info(`Step ${p.step}/${p.total}: ${parts.join(', ')}`, 'trainer.step', {
+              step: p.step,
+              total_steps: p.total,
+              ...(p.loss !== null ? { loss: p.loss } : {}),
+              ...(p.lr !== null ? { lr: p.lr } : {}),
+            });
+          }
+        }
         ctx.progress({
           progress: Math.min(1, p.step / p.total),
           current_step: p.step,
