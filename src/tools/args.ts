@@ -37,6 +37,11 @@ export const OPTIONS = {
   prompt: { type: 'string', multiple: true, value: 'text', help: 'a prompt (repeatable, up to 4)' },
   checkpoints: { type: 'string', value: 'all|steps', help: "'all' or comma-separated checkpoint steps, e.g. 500,1000" },
   seed: { type: 'string', value: 'n', help: 'seed of the first prompt (prompt i uses seed + i)' },
+  find: { type: 'string', value: 'text', help: 'the text to look for (literal, not a pattern)' },
+  replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
+  'match-case': { type: 'boolean', help: 'find only text in the same case' },
+  'whole-word': { type: 'boolean', help: 'find only whole words' },
+  all: { type: 'boolean', help: 'all of them (captions accept: every machine caption)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -66,6 +71,11 @@ export interface Flags {
   prompt?: string[];
   checkpoints?: string;
   seed?: string;
+  find?: string;
+  replace?: string;
+  'match-case'?: boolean;
+  'whole-word'?: boolean;
+  all?: boolean;
 }
 
 export interface ParsedArgs {

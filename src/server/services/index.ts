@@ -6,6 +6,7 @@ import { JobRetention } from '../../shared/node/job-retention.js';
 import { readinessFromWorkers } from '../../shared/node/readiness/worker-reports.js';
 import { activeManifests } from '../active-manifests.js';
 import { CharacterImagesService } from './character-images.service.js';
+import { CaptionsService } from './captions.service.js';
 import { CharactersService } from './characters.service.js';
 import { FilesService } from './files.service.js';
 import { JobLogsService } from './job-logs.service.js';
@@ -48,6 +49,7 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     evaluations,
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store, loras, paths, jobs }),
+    captions: new CaptionsService({ characters }),
     characterImages: new CharacterImagesService({ characters, paths, logger: logger.child({ component: 'character-images' }) }),
     files: new FilesService({ paths, imagesDir: (id) => characters.imagesDir(id) }),
     jobLogs: new JobLogsService({ paths, store, events }),

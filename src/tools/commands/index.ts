@@ -1,5 +1,6 @@
 /** The command table, how argv words select a command, and the help texts built from it. */
 import { GLOBAL_OPTIONS, optionHelp } from '../args.js';
+import { captionsCommand } from './captions.js';
 import { characterCommands } from './characters.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
@@ -10,7 +11,7 @@ import { jobCommands } from './jobs.js';
 import { loraCommands } from './loras.js';
 import { trainCommands } from './train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, ...trainCommands, ...evaluateCommands, generateCommand, ...jobCommands, ...loraCommands];
+export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, captionsCommand, ...trainCommands, ...evaluateCommands, generateCommand, ...jobCommands, ...loraCommands];
 
 export type Resolved =
   | { kind: 'command'; command: Command; args: string[] }
