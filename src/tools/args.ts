@@ -41,7 +41,9 @@ export const OPTIONS = {
   replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
   'match-case': { type: 'boolean', help: 'find only text in the same case' },
   'whole-word': { type: 'boolean', help: 'find only whole words' },
-  all: { type: 'boolean', help: 'all of them (captions accept: every machine caption)' },
+  all: { type: 'boolean', help: 'all of them (characters caption: every photo, overwriting; captions accept: every machine caption)' },
+  style: { type: 'string', value: 'short|detailed', help: 'caption length (default short)' },
+  'no-trigger': { type: 'boolean', help: 'do not start captions with the trigger word' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -76,6 +78,8 @@ export interface Flags {
   'match-case'?: boolean;
   'whole-word'?: boolean;
   all?: boolean;
+  style?: string;
+  'no-trigger'?: boolean;
 }
 
 export interface ParsedArgs {

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRecord } from '../jobs.js';
+import type { JobRecord, JobType } from '../jobs.js';
 import type { CharacterStore } from './character-store.js';
 import { JobArchive, jobArchiveDir } from './job-archive.js';
 import type { JobStore } from './job-store.js';
@@ -42,6 +42,8 @@ export interface PurgePlan {
   generationJobs: JobRecord[];
   /** Evaluation grids of the person's trainings (issue #17): outputs, logs and records go like a generation's. */
   evaluationJobs: JobRecord[];
+  /** Caption jobs on the person's photos: stopped first; their logs name only images, but are scrubbed alike. */
+  captionJobs: JobRecord[];
   loraIds: string[];
   /** Files and folders to delete (folders recursively, never following symlinks). */
   paths: string[];
@@ -78,7 +80,7 @@ async function scan(target: string): Promise<Scan> {
 const sum = (files: Scan['files']): PurgeItem => ({ count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) });
 
 /** Live records and those retention moved to the archive (a live record wins over an archived copy). */
-async function allJobs(deps: PurgeDeps, type: 'training' | 'generation' | 'evaluation', characterId?: string): Promise<JobRecord[]> {
+async function allJobs(deps: PurgeDeps, type: JobType, characterId?: string): Promise<JobRecord[]> {
   const { store } = deps;
   const archived = await new JobArchive(jobArchiveDir(deps.paths)).list({ type, characterId }, null, Number.MAX_SAFE_INTEGER);
   const out: JobRecord[] = [];
@@ -102,6 +104,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
   for (const j of trainingJobs) if (j.result_lora_id) loraIds.add(j.result_lora_id);
   const generationJobs = (await allJobs(deps, 'generation')).filter((j) => j.lora_id && loraIds.has(j.lora_id));
   const evaluationJobs = (await allJobs(deps, 'evaluation')).filter((j) => j.character_id === characterId || (j.training_id && trainingIds.has(j.training_id)));
+  const captionJobs = await allJobs(deps, 'caption', characterId);
 
   const imagesDir = characters.imagesDir(characterId);
   const characterFiles = (await scan(paths.characterDir(characterId))).files;
@@ -129,7 +132,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
   for (const job of [...generationJobs, ...evaluationJobs]) generated.push(...(await scan(paths.outputsDir(job.id))).files);
   const logs: string[] = [];
   const logFiles: Scan['files'] = [];
-  for (const job of [...trainingJobs, ...generationJobs, ...evaluationJobs]) {
+  for (const job of [...trainingJobs, ...generationJobs, ...evaluationJobs, ...captionJobs]) {
     const found = (await scan(paths.jobLog(job.id))).files;
     logFiles.push(...found);
     logs.push(...found.map((f) => f.path));
@@ -148,7 +151,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     samples: sum(samples),
     generated_images: sum(generated),
     job_logs: sum(logFiles),
-    active_jobs: [...trainingJobs, ...generationJobs, ...evaluationJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
+    active_jobs: [...trainingJobs, ...generationJobs, ...evaluationJobs, ...captionJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
     total_bytes: [...unique.values()].reduce((a, b) => a + b, 0),
   };
   const targets = [
@@ -157,7 +160,7 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     ...[...loraIds].flatMap((id) => [loras.filePath(id), loras.filePath(id).replace(/\.safetensors$/, '.json')]),
     ...[...generationJobs, ...evaluationJobs].map((j) => paths.outputsDir(j.id)),
   ];
-  return { preview, trainingJobs, generationJobs, evaluationJobs, loraIds: [...loraIds], paths: targets, logs };
+  return { preview, trainingJobs, generationJobs, evaluationJobs, captionJobs, loraIds: [...loraIds], paths: targets, logs };
 }
 
 /** What a purged job's record keeps: ids, status, times; no config values, prompts or outputs. */
@@ -216,7 +219,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Cancels what still runs for the person, then deletes and scrubs everything the plan lists. */
 export async function executePurge(deps: PurgeDeps, characterId: string, opts: PurgeRunOptions): Promise<PurgePreview> {
   const first = await planPurge(deps, characterId);
-  const active = [...first.trainingJobs, ...first.generationJobs, ...first.evaluationJobs].filter((j) => j.status === 'queued' || j.status === 'running');
+  const active = [...first.trainingJobs, ...first.generationJobs, ...first.evaluationJobs, ...first.captionJobs].filter((j) => j.status === 'queued' || j.status === 'running');
   for (const job of active) {
     await opts.cancel(job);
     opts.note(`Cancelled ${job.id} before purging`, 'purge.cancel', { job_id: job.id });
@@ -241,7 +244,7 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
   for (const log of plan.logs) lines += await scrubJobLog(log);
   opts.note(`Rewrote ${plan.logs.length} job logs to ids and events`, 'purge.logs', { logs: plan.logs.length, lines });
   const at = new Date().toISOString();
-  const jobs = [...plan.trainingJobs, ...plan.generationJobs, ...plan.evaluationJobs];
+  const jobs = [...plan.trainingJobs, ...plan.generationJobs, ...plan.evaluationJobs, ...plan.captionJobs];
   for (const job of jobs) if (!job.archived) await deps.store.amend(job.id, (r) => scrubRecord(r, at));
   const archive = new JobArchive(jobArchiveDir(deps.paths));
   const rewriteArchive = () => archive.rewrite(new Set(jobs.map((j) => j.id)), (r) => scrubRecord(r, at));
@@ -251,6 +254,7 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
     training_jobs: plan.trainingJobs.map((j) => j.id),
     generation_jobs: plan.generationJobs.map((j) => j.id),
     evaluation_jobs: plan.evaluationJobs.map((j) => j.id),
+    caption_jobs: plan.captionJobs.map((j) => j.id),
     lora_ids: plan.loraIds,
   });
   return plan.preview;
