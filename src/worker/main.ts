@@ -8,7 +8,7 @@ import os from 'node:os';
 import { loadConfigOrExit } from '../shared/node/config.js';
 import { createInfrastructure } from '../shared/node/infrastructure.js';
 import { createLogger } from '../shared/node/logger.js';
-import type { QueuedJob } from '../shared/node/queues.js';
+import { enqueueLater, type QueuedJob } from '../shared/node/queues.js';
 import { heartbeat, HEARTBEAT_MS, removeWorker } from '../shared/node/worker-registry.js';
 import { runGpuSideChecks } from '../shared/node/readiness/index.js';
 import { publishWorkerReadiness, READINESS_REPORT_MS, removeWorkerReadiness } from '../shared/node/readiness/worker-reports.js';
@@ -48,6 +48,7 @@ const processor = new JobProcessor({
   workerName,
   // Below the stall interval: a dead worker's lease must be gone before its job comes back.
   leaseMs: Math.floor(stallInterval / 2),
+  requeue: (payload, delayMs) => enqueueLater(queue, payload, delayMs),
 });
 events.onCancel(({ id, by }) => {
   if (processor.cancel(id, { kind: 'user', by })) logger.info({ job_id: id, by }, 'cancel requested');

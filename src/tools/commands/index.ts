@@ -4,13 +4,14 @@ import { captionsCommand } from './captions.js';
 import { characterCommands } from './characters.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommands } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { jobCommands } from './jobs.js';
 import { loraCommands } from './loras.js';
 import { trainCommands } from './train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, captionsCommand, ...trainCommands, generateCommand, ...jobCommands, ...loraCommands];
+export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, captionsCommand, ...trainCommands, ...evaluateCommands, generateCommand, ...jobCommands, ...loraCommands];
 
 export type Resolved =
   | { kind: 'command'; command: Command; args: string[] }
@@ -50,7 +51,7 @@ export function mainHelp(): string[] {
     '',
     'Global options (every command):',
     ...optionHelp(GLOBAL_OPTIONS),
-    '  --no-wait (train, generate)        return once the job is queued',
+    '  --no-wait (train, generate, evaluate) return once the job is queued',
     '',
     EXIT_CODES_HELP,
     'Run `isengard <command> --help` for its options.',

@@ -37,6 +37,28 @@ export interface GenerationInput {
   lora?: { id: string; path: string; trigger_word: string };
 }
 
+/** One image of an evaluation grid: a prompt and seed through one LoRA file at one strength. */
+export interface GridImage {
+  /** Final prompt text (already holds the trigger word). */
+  prompt: string;
+  seed: number;
+  /** The LoRA file: a registered LoRA or a training checkpoint (id unique per file, [A-Za-z0-9_-]). */
+  lora: { id: string; path: string };
+  strength: number;
+  /** Output file name in ctx.outputsDir. */
+  name: string;
+  /** Stored on the output record. */
+  step: number;
+}
+
+export interface GridInput {
+  /** model_variant, width, height, steps (and optionally guidance_scale): the same for every image. */
+  config: { model_variant: string; width: number; height: number; steps: number; guidance_scale?: number };
+  images: GridImage[];
+  /** Called once per image, in order, after its output is recorded. */
+  onImage?(index: number): void | Promise<void>;
+}
+
 export interface TrainingInput {
   config: Record<string, unknown>;
   character: { id: string; name: string; trigger_word: string };
@@ -64,6 +86,11 @@ export interface ImageBackend {
   /** Start-up check (workflows valid, server reachable…); throws with a clear message. */
   init?(logger: Logger): Promise<void>;
   generate(input: GenerationInput, ctx: JobContext): Promise<void>;
+  /**
+   * Renders a batch of grid images, each recorded as a job output as soon as it is saved. All of
+   * them are handed to the GPU at once (ComfyUI: every prompt queued ahead), so it never waits.
+   */
+  renderGrid(input: GridInput, ctx: JobContext): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -114,6 +141,21 @@ export class NonRetryableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NonRetryableError';
+  }
+}
+
+/**
+ * Thrown by a handler that cannot do anything useful yet and must not hold this worker meanwhile
+ * (an evaluation whose training has not started): the processor puts the job back in the queue,
+ * after `delayMs`, without counting an attempt.
+ */
+export class JobDeferredError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'JobDeferredError';
   }
 }
 

@@ -3,6 +3,7 @@ import type { JobHandlerDeps, JobHandlers } from './types.js';
 import { createGenerationHandler } from './generation/index.js';
 import { createTrainingHandler } from './training/index.js';
 import { createPurgeHandler } from './purge/index.js';
+import { createEvaluationHandler } from './evaluation/index.js';
 import { createCaptionHandler } from './caption/index.js';
 
 export function createJobHandlers(deps: JobHandlerDeps): JobHandlers {
@@ -10,6 +11,7 @@ export function createJobHandlers(deps: JobHandlerDeps): JobHandlers {
     training: createTrainingHandler(deps),
     generation: createGenerationHandler(deps),
     purge: createPurgeHandler(deps),
+    evaluation: createEvaluationHandler(deps),
     caption: createCaptionHandler(deps),
   };
 }
