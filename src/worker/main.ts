@@ -75,8 +75,11 @@ const beat = () => heartbeat(redis, workerName).catch((err: unknown) => logger.w
 await beat();
 const beatTimer = setInterval(beat, HEARTBEAT_MS);
 // The API may run elsewhere: it answers system.readiness from what each worker sees of its own GPU side.
+// The trainer-python import check is the slow one: the backend's start-up check serves the first
+// report, and it is re-run every ten minutes, not every minute.
+const TOOLKIT_CHECK_MAX_AGE_MS = 10 * 60_000;
 const reportReadiness = () =>
-  runGpuSideChecks(config, { redis })
+  runGpuSideChecks(config, { redis, toolkitCheckMaxAgeMs: TOOLKIT_CHECK_MAX_AGE_MS })
     .then((items) => publishWorkerReadiness(redis, workerName, items))
     .catch((err: unknown) => logger.warn({ err }, 'readiness report failed'));
 void reportReadiness();

@@ -11,8 +11,29 @@ export const IMPORT_CHECK = 'import sys, torch, toolkit.job; print(sys.version.s
 
 export type ToolkitCheck = { ok: true; python: string; versions: string } | { ok: false; python: string; reason: string };
 
+/**
+ * Recent checks in this process, by python and folder. A cold `import torch` costs seconds and
+ * memory on a pod, and a worker asks twice in its first second (backend init, readiness report)
+ * and then every minute: a caller passing `maxAgeMs` takes a result (or a check in flight) that
+ * young instead of starting another python.
+ */
+const recent = new Map<string, { at: number; result: Promise<ToolkitCheck> }>();
+
 /** Runs `$python -c "import torch, toolkit.job"` in the toolkit folder; never throws. */
-export function checkToolkitPython(python: string, toolkitDir: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ToolkitCheck> {
+export function checkToolkitPython(
+  python: string,
+  toolkitDir: string,
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; maxAgeMs?: number } = {},
+): Promise<ToolkitCheck> {
+  const key = `${python}\0${path.resolve(toolkitDir)}`;
+  const hit = recent.get(key);
+  if (opts.maxAgeMs !== undefined && hit && Date.now() - hit.at <= opts.maxAgeMs) return hit.result;
+  const result = runCheck(python, toolkitDir, opts);
+  recent.set(key, { at: Date.now(), result });
+  return result;
+}
+
+function runCheck(python: string, toolkitDir: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<ToolkitCheck> {
   const dir = path.resolve(toolkitDir);
   if (!existsSync(path.join(dir, 'run.py'))) {
     return Promise.resolve({ ok: false, python, reason: `${path.join(dir, 'run.py')} is missing (set AI_TOOLKIT_DIR to the ai-toolkit checkout)` });

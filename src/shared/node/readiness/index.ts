@@ -18,6 +18,8 @@ export interface ReadinessDeps {
   /** Environment for nvidia-smi and the python check (PATH). */
   env?: NodeJS.ProcessEnv;
   httpTimeoutMs?: number;
+  /** Reuse a trainer-python check this young (a worker's periodic report); unset: always run it. */
+  toolkitCheckMaxAgeMs?: number;
 }
 
 const notUsed = (id: string, what: string): ReadinessItem => ({ id, status: 'ok', message: `not checked: ${what}` });
@@ -33,7 +35,7 @@ export async function runGpuSideChecks(config: Config, deps: ReadinessDeps): Pro
   const [gpus, comfyItems, toolkitItem] = await Promise.all([
     checkGpus(comfy || toolkit || florence, deps.env),
     comfy ? checkComfyui(config, deps.httpTimeoutMs ?? 3000) : Promise.resolve([notUsed('comfyui', `the image backend is ${config.IMAGE_BACKEND}, not ComfyUI`)]),
-    toolkit ? checkToolkit(config, deps.env) : Promise.resolve(notUsed('ai-toolkit', `the training backend is ${config.TRAINING_BACKEND}, not ai-toolkit`)),
+    toolkit ? checkToolkit(config, deps.env, deps.toolkitCheckMaxAgeMs) : Promise.resolve(notUsed('ai-toolkit', `the training backend is ${config.TRAINING_BACKEND}, not ai-toolkit`)),
   ]);
   const training = toolkit
     ? [checkHfToken(config), checkFluxModel(config)]

@@ -6,12 +6,12 @@ import type { Config } from '../config.js';
 import { fluxModelSource } from '../hf-model.js';
 import { checkToolkitPython } from '../toolkit-python.js';
 
-export async function checkToolkit(config: Config, env?: NodeJS.ProcessEnv): Promise<ReadinessItem> {
+export async function checkToolkit(config: Config, env?: NodeJS.ProcessEnv, maxAgeMs?: number): Promise<ReadinessItem> {
   const dir = path.resolve(config.AI_TOOLKIT_DIR);
   if (!existsSync(path.join(dir, 'run.py'))) {
     return { id: 'ai-toolkit', status: 'fail', message: `no ai-toolkit at ${dir} (run.py missing)`, fix: `git clone https://github.com/ostris/ai-toolkit ${dir} and install it into ${path.join(dir, 'venv')}, or set AI_TOOLKIT_DIR` };
   }
-  const check = await checkToolkitPython(config.AI_TOOLKIT_PYTHON, dir, { env });
+  const check = await checkToolkitPython(config.AI_TOOLKIT_PYTHON, dir, { env, maxAgeMs });
   if (check.ok) return { id: 'ai-toolkit', status: 'ok', message: `${dir} with ${check.python} (python/torch ${check.versions})` };
   return { id: 'ai-toolkit', status: 'fail', message: check.reason, fix: `install ai-toolkit's requirements into ${path.join(dir, 'venv')} (python -m venv venv && venv/bin/pip install torch -r requirements.txt), or set AI_TOOLKIT_PYTHON` };
 }
