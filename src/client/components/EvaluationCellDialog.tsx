@@ -69,7 +69,8 @@ export function EvaluationCellDialog(props: { grid: EvaluationGrid; row: Evaluat
             </div>
           </dl>
           <div className="actions">
-            <button type="button" onClick={() => void choose()} disabled={use.pending || !row.lora_id} title={row.lora_id ? undefined : 'This checkpoint has no LoRA registered yet'}>
+            {/* A checkpoint row has no LoRA until the first "Use this" registers one: the server does that. */}
+            <button type="button" onClick={() => void choose()} disabled={use.pending}>
               {use.pending ? 'Saving…' : 'Use this'}
             </button>
             <a className="button secondary" href={url} target="_blank" rel="noreferrer">
