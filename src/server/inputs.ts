@@ -20,6 +20,8 @@ import type { ActiveManifests } from './active-manifests.js';
 import { MAX_IMAGES_PER_JOB } from '../shared/limits.js';
 import { variantDefaults } from '../shared/manifests.js';
 import { MAX_SAMPLE_PROMPTS, SAMPLE_PROMPT_MAX_CHARS } from '../shared/sample-prompts.js';
+import { EVALUATION_MAX_PROMPTS } from '../shared/evaluations.js';
+import { EVALUATION_MAX_CHECKPOINTS, EVALUATION_MAX_STRENGTHS } from '../shared/evaluation-grid.js';
 
 const request = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: "Parameter 'input' must be a JSON object" });
 
@@ -57,6 +59,53 @@ const samplePrompts = () => {
   }) as unknown as z.ZodOptional<z.ZodType<string[], string[]>>;
 };
 
+/** A JSON list of `min`–`max` items, each checked by `item`; the first problem names the parameter. */
+function listField<T>(key: string, item: z.ZodType<T>, opts: { min: number; max: number; what: string }) {
+  return z.unknown().optional().transform((value, ctx) => {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must be a list of ${opts.what}` });
+      return z.NEVER;
+    }
+    if (value.length < opts.min || value.length > opts.max) {
+      ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must have ${opts.min} to ${opts.max} ${opts.what}` });
+      return z.NEVER;
+    }
+    const out: T[] = [];
+    for (const v of value) {
+      const r = item.safeParse(v);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? `Parameter '${key}' is invalid` });
+        return z.NEVER;
+      }
+      out.push(r.data);
+    }
+    return out;
+  }) as unknown as z.ZodOptional<z.ZodType<T[], T[]>>;
+}
+
+/** `'all'` or a list of checkpoint steps. */
+const evaluationCheckpoints = () => {
+  const steps = listField('checkpoints', paramField('checkpoints', { type: 'int', min: 0, max: 1_000_000, wired: true }), {
+    min: 1,
+    max: EVALUATION_MAX_CHECKPOINTS,
+    what: 'checkpoint steps',
+  });
+  return z.unknown().optional().transform((value, ctx) => {
+    if (value === undefined || value === null || value === 'all') return value === null ? undefined : value;
+    if (typeof value === 'string') {
+      ctx.addIssue({ code: 'custom', message: "Parameter 'checkpoints' must be 'all' or a list of checkpoint steps" });
+      return z.NEVER;
+    }
+    const r = steps.safeParse(value);
+    if (!r.success) {
+      ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? "Parameter 'checkpoints' is invalid" });
+      return z.NEVER;
+    }
+    return r.data;
+  }) as unknown as z.ZodOptional<z.ZodType<'all' | number[], 'all' | number[]>>;
+};
+
 const listFields = {
   status: optionalParamField('status', { type: 'enum', options: JOB_STATUSES, wired: true }),
   character_id: idField('character_id', CHARACTER_ID_PATTERN).optional(),
@@ -80,6 +129,8 @@ export function buildInputs(manifests: ActiveManifests) {
       character_id: idField('character_id', CHARACTER_ID_PATTERN),
       config: capabilitiesToZod(manifests.training),
       sample_prompts: samplePrompts(),
+      /** Issue #17: an evaluation job follows the training and adds a grid row per checkpoint. */
+      evaluate_during_training: optionalParamField('evaluate_during_training', { type: 'bool', wired: true }),
     }),
     trainingContinue: request({
       id: idField('id', JOB_ID_PATTERN),
@@ -125,7 +176,31 @@ export function buildInputs(manifests: ActiveManifests) {
       caption: textField('caption', { max: CAPTION_MAX }),
     }),
     imageRef: request({ id: idField('id', CHARACTER_ID_PATTERN), image: idField('image', IMAGE_NAME_PATTERN) }),
+    /** characters.caption: each field is a parameter of the active caption manifest (same checks and sentences). */
+    characterCaption: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      mode: paramField('mode', manifests.caption.parameters.mode),
+      style: paramField('style', manifests.caption.parameters.style),
+      trigger: paramField('trigger', manifests.caption.parameters.trigger),
+    }),
     loraId: request({ id: idField('id', LORA_ID_PATTERN) }),
+    evaluationStart: request({
+      training_id: idField('training_id', JOB_ID_PATTERN),
+      checkpoints: evaluationCheckpoints(),
+      strengths: listField('strengths', paramField('strengths', { ...manifests.image.parameters.lora_strength, default: undefined, wired: true }), {
+        min: 1,
+        max: EVALUATION_MAX_STRENGTHS,
+        what: 'strengths',
+      }),
+      prompts: listField('prompts', textField('prompts', { min: 1, max: SAMPLE_PROMPT_MAX_CHARS }), { min: 1, max: EVALUATION_MAX_PROMPTS, what: 'prompts' }),
+      seed: optionalParamField('seed', { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER - EVALUATION_MAX_PROMPTS, wired: true }),
+    }),
+    evaluationUse: request({
+      id: idField('id', JOB_ID_PATTERN),
+      step: paramField('step', { type: 'int', min: 0, max: 1_000_000, wired: true }),
+      strength: paramField('strength', { ...manifests.image.parameters.lora_strength, default: undefined, wired: true }),
+    }),
+    evaluationList: request({ training_id: idField('training_id', JOB_ID_PATTERN) }),
     loraList: request({ character_id: idField('character_id', CHARACTER_ID_PATTERN).optional() }).optional(),
   };
 }

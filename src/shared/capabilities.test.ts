@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aiToolkitTraining, comfyuiImage, imageManifests, mockImage, mockTraining, trainingManifests } from './manifests.js';
+import { aiToolkitTraining, captionManifests, comfyuiImage, florence2Caption, imageManifests, mockCaption, mockImage, mockTraining, trainingManifests } from './manifests.js';
+import { CAPTION_MODES, CAPTION_STYLES, CAPTION_TRIGGERS } from './captions.js';
 import { formatParamName, type ParameterMap } from './capabilities.js';
 import { DIMENSION_MULTIPLE } from './capabilities-to-zod.js';
 
@@ -39,6 +40,16 @@ function checkContract(parameters: ParameterMap) {
 describe('capability manifests', () => {
   it.each(Object.entries(trainingManifests))('training manifest %s keeps the contract', (_n, m) => checkContract(m.parameters));
   it.each(Object.entries(imageManifests))('image manifest %s keeps the contract', (_n, m) => checkContract(m.parameters));
+  it.each(Object.entries(captionManifests))('caption manifest %s keeps the contract', (_n, m) => checkContract(m.parameters));
+
+  it('captioning: Florence-2-large with the three caption job parameters, the job input enums match, the mock copies it', () => {
+    expect(florence2Caption).toMatchObject({ backend: 'florence2', model: 'microsoft/Florence-2-large' });
+    expect(Object.keys(florence2Caption.parameters)).toEqual(['mode', 'style', 'trigger']);
+    expect(florence2Caption.parameters.mode).toMatchObject({ options: [...CAPTION_MODES], default: 'missing', wired: true });
+    expect(florence2Caption.parameters.style).toMatchObject({ options: [...CAPTION_STYLES], default: 'short', wired: true });
+    expect(florence2Caption.parameters.trigger).toMatchObject({ options: [...CAPTION_TRIGGERS], default: 'prefix', wired: true });
+    expect(mockCaption).toEqual({ ...florence2Caption, backend: 'mock', model: 'isengard/mock-captioner' });
+  });
 
   it('ai-toolkit reports exactly the documented values', () => {
     expect(aiToolkitTraining.parameters.learning_rate).toMatchObject({ type: 'float', min: 1e-6, max: 0.01, step: 1e-6, default: 0.0001, wired: true });

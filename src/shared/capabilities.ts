@@ -54,12 +54,24 @@ export interface ImageCapabilities {
   readonly parameters: ParameterMap;
 }
 
+/**
+ * A captioning backend (issue #18): which model writes the captions and the parameters a caption job
+ * takes (`mode`, `style`, `trigger`), drawn by the SPA like the training and generation forms.
+ */
+export interface CaptionCapabilities {
+  readonly backend: string;
+  /** The caption model, as recorded in each caption's source (`caption_source.model`). */
+  readonly model: string;
+  readonly parameters: ParameterMap;
+}
+
 export interface ApiInfo {
   name: 'Isengard API';
   version: string;
   mode: string;
   training: TrainingCapabilities;
   image_generation: ImageCapabilities;
+  captioning: CaptionCapabilities;
 }
 
 /** TS value type of one parameter schema, so form state and procedure inputs share one definition. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { JobType } from './jobs.js';
+import { CAPTION_MODES, CAPTION_STYLES, CAPTION_TRIGGERS } from './captions.js';
 
 export const trainingJobInput = z.object({
   character_id: z.string().min(1),
@@ -27,10 +28,39 @@ export type GenerationJobInput = z.infer<typeof generationJobInput>;
 /** Purge: the person whose photos, and everything made from them, go. */
 export const purgeJobInput = z.object({ character_id: z.string().min(1) });
 
+/**
+ * Evaluation (issue #17): a training's checkpoints × strengths × prompts. The API stores the
+ * effective grid (seeds filled in, prompts with the trigger word) in `config`.
+ */
+export const evaluationJobInput = z.object({
+  character_id: z.string().min(1),
+  training_id: z.string().min(1),
+  config: z.looseObject({
+    checkpoints: z.union([z.literal('all'), z.array(z.number().int().nonnegative())]),
+    strengths: z.array(z.number()).min(1),
+    prompts: z.array(z.string().min(1)).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1),
+    model_variant: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    steps: z.number().int().positive(),
+  }),
+});
+export type EvaluationJobInput = z.infer<typeof evaluationJobInput>;
+
+/** Caption: whose images, which of them (`mode`), how long (`style`), and whether the trigger word goes first. */
+export const captionJobInput = z.object({
+  character_id: z.string().min(1),
+  config: z.object({ mode: z.enum(CAPTION_MODES), style: z.enum(CAPTION_STYLES), trigger: z.enum(CAPTION_TRIGGERS) }),
+});
+export type CaptionJobInput = z.infer<typeof captionJobInput>;
+
 export const jobInputSchemas = {
   training: trainingJobInput,
   generation: generationJobInput,
   purge: purgeJobInput,
+  evaluation: evaluationJobInput,
+  caption: captionJobInput,
 } as const satisfies Record<JobType, z.ZodType>;
 
 export type JobInput<T extends JobType> = z.infer<(typeof jobInputSchemas)[T]>;

@@ -53,6 +53,10 @@ export const jobRecordSchema = z.object({
   continued_from: z.string().optional(),
   base_lora_id: z.string().optional(),
   continued_by: z.string().optional(),
+  /** Evaluation: the training whose checkpoints it compares. */
+  training_id: z.string().optional(),
+  /** Evaluation: the grid's rows so far (checkpoint step, final LoRA row, LoRA made from the row). */
+  evaluation_rows: z.array(z.object({ step: z.number(), final: z.boolean(), lora_id: z.string().nullable() })).optional(),
   /** Set when a character purge scrubbed this record (config, prompts and outputs removed). */
   purged_at: z.string().optional(),
   worker: z.string().optional(),

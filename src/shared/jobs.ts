@@ -4,7 +4,7 @@
  */
 import type { JobRecord } from './job-record.js';
 
-export const JOB_TYPES = ['training', 'generation', 'purge'] as const;
+export const JOB_TYPES = ['training', 'generation', 'purge', 'caption', 'evaluation'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;

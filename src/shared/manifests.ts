@@ -2,7 +2,7 @@
  * Capability manifests of every backend (docs/contracts.md), as plain data. Values are exactly the documented ones;
  * the mocks report the same parameters ("full schema mocks") under backend "mock".
  */
-import type { ImageCapabilities, TrainingCapabilities } from './capabilities.js';
+import type { CaptionCapabilities, ImageCapabilities, TrainingCapabilities } from './capabilities.js';
 
 /** Why learning_rate is not offered with prodigy (toolkit/optimizer.get_optimizer). */
 const PRODIGY_LR_REASON = 'Prodigy sets its own step size: ai-toolkit replaces any learning rate below 0.1 with 1.0';
@@ -129,12 +129,37 @@ export const comfyuiImage = {
 export const mockTraining = { ...aiToolkitTraining, backend: 'mock' } as const satisfies TrainingCapabilities;
 export const mockImage = { ...comfyuiImage, backend: 'mock' } as const satisfies ImageCapabilities;
 
+/**
+ * Florence-2 captioning (issue #18): `short` runs the model's `<CAPTION>` task, `detailed` its
+ * `<DETAILED_CAPTION>` task; the trigger word is put in front by the caption job, not by the model.
+ */
+export const florence2Caption = {
+  backend: 'florence2',
+  model: 'microsoft/Florence-2-large',
+  parameters: {
+    mode: {
+      type: 'enum',
+      options: ['missing', 'all'],
+      default: 'missing',
+      wired: true,
+      description: 'missing: only images without a caption (a caption typed by hand is never replaced); all: every image, overwriting',
+    },
+    style: { type: 'enum', options: ['short', 'detailed'], default: 'short', wired: true, description: 'short: one line; detailed: a few sentences' },
+    trigger: { type: 'enum', options: ['prefix', 'none'], default: 'prefix', wired: true, description: "prefix: each caption starts with the character's trigger word" },
+  },
+} as const satisfies CaptionCapabilities;
+
+/** Describes each image by its size, orientation and dominant colour: real text, no model. */
+export const mockCaption = { ...florence2Caption, backend: 'mock', model: 'isengard/mock-captioner' } as const satisfies CaptionCapabilities;
+
 export type TrainingManifest = typeof aiToolkitTraining;
 export type ImageManifest = typeof comfyuiImage;
 
 /** Manifests by backend name: the registry the server reads to describe the configured backends. */
 export const trainingManifests = { 'ai-toolkit': aiToolkitTraining, mock: mockTraining } as const;
 export const imageManifests = { comfyui: comfyuiImage, mock: mockImage } as const;
+export const captionManifests = { florence2: florence2Caption, mock: mockCaption } as const;
+export type CaptionManifest = typeof florence2Caption;
 
 /**
  * Defaults that depend on the model variant, applied when a request leaves the key out: FLUX

@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     await redis.connect().catch(() => undefined);
     try {
       const { items } = await runReadinessChecks(config, { redis });
-      process.stdout.write(`Isengard readiness (${config.ISENGARD_MODE}, training ${config.TRAINING_BACKEND}, images ${config.IMAGE_BACKEND})\n`);
+      process.stdout.write(`Isengard readiness (${config.ISENGARD_MODE}, training ${config.TRAINING_BACKEND}, images ${config.IMAGE_BACKEND}, captions ${config.CAPTION_BACKEND})\n`);
       process.stdout.write(formatReadiness(items).join('\n') + '\n');
       return items.some((i) => i.status === 'fail') ? 1 : 0;
     } finally {

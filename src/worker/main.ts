@@ -8,7 +8,7 @@ import os from 'node:os';
 import { loadConfigOrExit } from '../shared/node/config.js';
 import { createInfrastructure } from '../shared/node/infrastructure.js';
 import { createLogger } from '../shared/node/logger.js';
-import type { QueuedJob } from '../shared/node/queues.js';
+import { enqueueLater, type QueuedJob } from '../shared/node/queues.js';
 import { heartbeat, HEARTBEAT_MS, removeWorker } from '../shared/node/worker-registry.js';
 import { createBackends } from './backends/registry.js';
 import { createJobHandlers } from './jobs/registry.js';
@@ -26,6 +26,7 @@ const { redis, store, events, paths, queue } = infra;
 const backends = createBackends(config);
 await backends.training.init?.(logger);
 await backends.image.init?.(logger);
+await backends.caption.init?.(logger);
 
 const processor = new JobProcessor({
   store,
@@ -36,6 +37,7 @@ const processor = new JobProcessor({
     loras: infra.loras,
     training: backends.training,
     image: backends.image,
+    caption: backends.caption,
     store,
     redis,
     ...(backends.image.name === 'comfyui' ? { comfyuiDir: config.COMFYUI_DIR } : {}),
@@ -44,6 +46,7 @@ const processor = new JobProcessor({
   workerName,
   // Below the stall interval: a dead worker's lease must be gone before its job comes back.
   leaseMs: Math.floor(stallInterval / 2),
+  requeue: (payload, delayMs) => enqueueLater(queue, payload, delayMs),
 });
 events.onCancel(({ id, by }) => {
   if (processor.cancel(id, { kind: 'user', by })) logger.info({ job_id: id, by }, 'cancel requested');
@@ -69,7 +72,7 @@ void queue.checkStalledJobs(stallInterval).catch((err: unknown) => logger.error(
 const beat = () => heartbeat(redis, workerName).catch((err: unknown) => logger.warn({ err }, 'heartbeat failed'));
 await beat();
 const beatTimer = setInterval(beat, HEARTBEAT_MS);
-logger.info({ training: backends.training.name, image: backends.image.name, gpu: gpu ?? null }, 'worker ready');
+logger.info({ training: backends.training.name, image: backends.image.name, caption: backends.caption.name, gpu: gpu ?? null }, 'worker ready');
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -86,6 +89,7 @@ async function shutdown(signal: string): Promise<void> {
   await removeWorker(redis, workerName).catch(() => undefined);
   await backends.image.close?.();
   await backends.training.close?.();
+  await backends.caption.close?.();
   await infra.close();
   logger.info('worker stopped');
   logger.flush();

@@ -36,8 +36,14 @@ beforeAll(async () => {
     training: async () => {
       throw new Error('no training in this test');
     },
+    caption: async () => {
+      throw new Error('no caption in this test');
+    },
     purge: async () => {
       throw new Error('no purge in this test');
+    },
+    evaluation: async () => {
+      throw new Error('no evaluation in this test');
     },
   };
   const processor = new JobProcessor({ store, paths, handlers, logger: silentLogger(), workerName: 'unit-w', leaseMs: STALL_MS / 2 });

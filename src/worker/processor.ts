@@ -17,12 +17,12 @@ import { isTerminal, type JobOutput, type JobRecord, type JobType } from '../sha
 import { runWithCorrelation } from '../shared/node/correlation.js';
 import { JobLogger } from '../shared/node/job-logger.js';
 import type { JobMutator, JobStore } from '../shared/node/job-store.js';
-import { MAX_ATTEMPTS, type QueuedJob } from '../shared/node/queues.js';
+import { MAX_ATTEMPTS, type QueuedJob, type QueuePayload } from '../shared/node/queues.js';
 import type { VolumePaths } from '../shared/node/volume.js';
 import { progressMilestones } from './progress-milestones.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { releaseSnapshotIfDone } from '../shared/node/training-files.js';
-import { JobCancelledError, NonRetryableError, type JobContext } from './backends/types.js';
+import { JobCancelledError, JobDeferredError, NonRetryableError, type JobContext } from './backends/types.js';
 import type { JobHandler, JobHandlers } from './jobs/types.js';
 
 /** `superseded`: the record says another worker now runs this job (this one missed its stall window). */
@@ -41,6 +41,11 @@ export interface ProcessorDeps {
    * worker's lease is gone before its job is delivered again.
    */
   leaseMs?: number;
+  /**
+   * Puts a job back in the GPU queue after `delayMs` (a JobDeferredError). Without it a deferred
+   * job fails with the handler's reason.
+   */
+  requeue?: (payload: QueuePayload, delayMs: number) => Promise<void>;
 }
 
 const now = () => new Date().toISOString();
@@ -222,6 +227,8 @@ export class JobProcessor {
       if (entry.reason?.kind === 'superseded' || !isMine(current)) return this.superseded(record, jobLog, current, errorMessage(err));
       if (controller.signal.aborted || err instanceof JobCancelledError) {
         await this.finishCancelled(id, jobLog, entry.reason ?? { kind: 'user', by: 'unknown' }, owned);
+      } else if (err instanceof JobDeferredError && this.deps.requeue) {
+        await this.defer(record, jobLog, err, owned);
       } else if (err instanceof NonRetryableError || !queueWillRetry || record.attempts >= MAX_ATTEMPTS) {
         await this.finishFailed(id, jobLog, err, owned);
       } else {
@@ -258,6 +265,20 @@ export class JobProcessor {
       `Attempt ${record.attempts} on ${this.deps.workerName} ended (${outcome}) after the job had passed to ${by} (attempt ${current?.attempts ?? '?'}); its outcome is not recorded`,
       'job.superseded',
       { attempt: record.attempts, worker: this.deps.workerName, current_worker: by, current_attempt: current?.attempts, outcome },
+    );
+  }
+
+  /**
+   * Back to `queued` without spending an attempt, and into the queue again after the delay. The
+   * new queue entry is saved before the record changes, so a worker dying in between leaves a job
+   * that runs again rather than one nobody will ever take.
+   */
+  private async defer(record: JobRecord, jobLog: JobLogger, err: JobDeferredError, guard = (m: JobMutator) => m): Promise<void> {
+    await this.deps.requeue!({ id: record.id, correlation_id: record.correlation_id, type: record.type }, err.delayMs);
+    jobLog.info(`${err.message}; back in the queue`, 'job.deferred', { delay_ms: err.delayMs });
+    await this.persist(
+      record.id,
+      guard((r) => ({ ...r, status: 'queued', attempts: Math.max(0, r.attempts - 1), message: err.message, started_at: undefined, worker: undefined, eta_seconds: undefined })),
     );
   }
 

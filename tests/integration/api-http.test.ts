@@ -20,6 +20,7 @@ describe('GET /api/info', () => {
     expect(data.mode).toBe('fast-test');
     expect(data.training).toMatchObject({ method: 'lora', backend: 'mock' });
     expect(data.image_generation.backend).toBe('mock');
+    expect(data.captioning).toMatchObject({ backend: 'mock', model: 'isengard/mock-captioner' });
     for (const [name, param] of Object.entries<Record<string, any>>(data.training.parameters)) {
       expect(['int', 'float', 'enum', 'bool', 'string'], name).toContain(param.type);
       expect('default' in param && 'wired' in param, name).toBe(true);

@@ -47,7 +47,7 @@ describe('characters', () => {
     expect(fs.readFileSync(path.join(dir, stored.name.replace('.png', '.txt')), 'utf8')).toBe('bea_p');
 
     const captioned = (await stack.call<Character>('characters.setCaption', { id: c.id, image: stored.name, caption: 'bea_p, smiling' })).body;
-    expect(captioned.images[0]).toEqual({ name: stored.name, width: 300, height: 320, caption: 'bea_p, smiling' });
+    expect(captioned.images[0]).toEqual({ name: stored.name, width: 300, height: 320, caption: 'bea_p, smiling', caption_source: { kind: 'user' } });
     expect(fs.readFileSync(path.join(dir, stored.name.replace('.png', '.txt')), 'utf8')).toBe('bea_p, smiling');
     const img = await fetch(`${stack.url}/api/characters/${c.id}/images/${stored.name}`);
     expect(img.headers.get('content-type')).toBe('image/png');

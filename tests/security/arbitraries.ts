@@ -11,6 +11,7 @@ type Param = { type: string; min?: number; max?: number; options?: unknown[]; de
 export interface Info {
   training: { parameters: Record<string, Param> };
   image_generation: { model_variants: string[]; toggles: Record<string, { supported: boolean }>; parameters: Record<string, Param> };
+  captioning: { parameters: Record<string, Param> };
 }
 
 /** Raw JSON tokens ride inside strings as `\0RAW:<token>\0` and are spliced in by `serialise`. */

@@ -43,7 +43,8 @@ const SPECS: Spec[] = [
   { proc: 'characters.create', kind: 'mutation', keys: ['name', 'trigger_word', 'description'] },
   { proc: 'characters.update', kind: 'mutation', keys: ['id', 'name', 'trigger_word', 'description'] },
   { proc: 'characters.setCaption', kind: 'mutation', keys: ['id', 'image', 'caption'] },
-  { proc: 'training.start', kind: 'mutation', keys: ['character_id', 'config'], extra400: [/^Character 'char-[0-9a-f]{12}' has no images/] },
+  { proc: 'characters.caption', kind: 'mutation', keys: ['id', 'mode', 'style', 'trigger'] },
+  { proc: 'training.start', kind: 'mutation', keys: ['character_id', 'config', 'evaluate_during_training'], extra400: [/^Character 'char-[0-9a-f]{12}' has no images/] },
   { proc: 'training.list', kind: 'query', keys: LIST },
   { proc: 'training.get', kind: 'query', keys: ['id'] },
   { proc: 'training.cancel', kind: 'mutation', keys: ['id'] },
@@ -53,6 +54,12 @@ const SPECS: Spec[] = [
   { proc: 'training.deleteCheckpoint', kind: 'mutation', keys: ['job_id', 'step'], refusalsOnly: true },
   { proc: 'characters.purgePreview', kind: 'query', keys: ['id'] },
   { proc: 'generation.start', kind: 'mutation', keys: ['config', 'lora_id', 'count'] },
+  { proc: 'evaluations.start', kind: 'mutation', keys: ['training_id', 'checkpoints', 'strengths', 'prompts', 'seed'] },
+  { proc: 'evaluations.get', kind: 'query', keys: ['id'] },
+  { proc: 'evaluations.list', kind: 'query', keys: ['training_id'] },
+  // A live grid of a training no worker runs has no rows yet: "Use this" can only be refused here.
+  { proc: 'evaluations.use', kind: 'mutation', keys: ['id', 'step', 'strength'], refusalsOnly: true },
+  { proc: 'evaluations.cancel', kind: 'mutation', keys: ['id'] },
   { proc: 'generation.list', kind: 'query', keys: LIST },
   { proc: 'generation.get', kind: 'query', keys: ['id'] },
   { proc: 'generation.cancel', kind: 'mutation', keys: ['id'] },
@@ -90,6 +97,10 @@ beforeAll(async () => {
   const image = (await stack.call<{ images: { name: string }[] }>('characters.get', { id: withImages })).body.images[0]!.name;
   const generation = (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'a fuzz' } })).body.id;
   const training = (await stack.call<{ id: string }>('training.start', { character_id: withImages, config: {} })).body.id;
+  // Its own training, kept out of the id pools: the fuzzed cancels must not finish it (a grid of a
+  // cancelled training without checkpoints is refused with 409, and evaluations.start must also succeed).
+  const evaluated = (await stack.call<{ id: string }>('training.start', { character_id: withImages, config: {} })).body.id;
+  const evaluation = (await stack.call<{ id: string }>('evaluations.start', { training_id: evaluated })).body.id;
   const loraId = 'lora-0123456789ab';
   const loraSource = path.join(sandbox.volume, 'lora-source.safetensors');
   fs.writeFileSync(loraSource, 'not really a lora');
@@ -102,6 +113,7 @@ beforeAll(async () => {
     'characters.create': { name: 'Zed', trigger_word: 'zed_fuzz', description: 'd' },
     'characters.update': { id: empty, name: 'Renamed' },
     'characters.setCaption': { id: withImages, image, caption: 'a caption' },
+    'characters.caption': { id: withImages, mode: 'missing', style: 'short', trigger: 'prefix' },
     'training.start': { character_id: withImages, config: { steps: 100 } },
     'training.list': { limit: 5 },
     'training.get': { id: training },
@@ -115,6 +127,11 @@ beforeAll(async () => {
     'jobs.cancel': { id: (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'to cancel' } })).body.id },
     'jobs.onUpdate': { jobId: generation },
     'jobs.onLog': { jobId: generation },
+    'evaluations.start': { training_id: evaluated, strengths: [0.8, 1], prompts: ['a face'], seed: 3 },
+    'evaluations.get': { id: evaluation },
+    'evaluations.list': { training_id: evaluated },
+    'evaluations.use': { id: evaluation, step: 100, strength: 1 },
+    'evaluations.cancel': { id: (await stack.call<{ id: string }>('evaluations.start', { training_id: evaluated })).body.id },
     'training.resume': { id: training },
     'training.continue': { id: training, steps: 100 },
     'loras.fromCheckpoint': { job_id: training, step: 100 },
@@ -130,7 +147,7 @@ beforeAll(async () => {
     'loras.delete': { id: loraId },
   };
   pools = {
-    ids: [withImages, empty, generation, training, loraId, 'char-000000000000', 'training-000000000000', 'generation-000000000000', 'lora-000000000000'],
+    ids: [withImages, empty, generation, training, evaluation, loraId, 'evaluation-000000000000', 'char-000000000000', 'training-000000000000', 'generation-000000000000', 'lora-000000000000'],
     images: [image, 'img-000000000000.png', 'img-000000000000.webp'],
   };
 
@@ -184,7 +201,15 @@ beforeAll(async () => {
     cursor: mix(fc.oneof(fc.constantFrom(...aroundBounds([0, Number.MAX_SAFE_INTEGER])), fc.constantFrom('a', 'r:1:generation-000000000000', 'a:99:training-000000000000'))),
     older_than_days: mix(fc.constantFrom(...aroundBounds([0, 36500]))),
     count: mix(fc.constantFrom(...aroundBounds([1, 4]))),
+    training_id: ids,
+    evaluate_during_training: mix(fc.boolean()),
+    checkpoints: mix(fc.constantFrom('all', 'none', [100], [0, 1_000_000], [1_000_001], [], [-1], [1.5])),
+    strengths: mix(fc.constantFrom([0.6, 0.8, 1, 1.2], [0], [2], [2.1], [-0.1], [], Array.from({ length: 9 }, () => 1))),
+    prompts: mix(fc.oneof(fc.constantFrom(['a face'], [], ['a', 'b', 'c', 'd', 'e']), text.map((t) => [t]))),
+    seed: mix(fc.constantFrom(...aroundBounds([0, Number.MAX_SAFE_INTEGER - 4]))),
+    strength: mix(fc.constantFrom(...aroundBounds([0, 2]))),
     config: fc.oneof({ weight: 4, arbitrary: fc.constant('by-procedure') }, { weight: 1, arbitrary: hostile }),
+    ...Object.fromEntries(Object.entries(info.captioning.parameters).map(([k, p]) => [k, paramValue(p)])),
   };
   fieldArb = (key: string) => {
     const arb = byKey[key] ?? hostile;

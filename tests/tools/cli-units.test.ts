@@ -4,13 +4,13 @@ import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { ApiInfo } from '../../src/shared/capabilities.js';
 import type { JobRecord } from '../../src/shared/jobs.js';
-import { mockImage, mockTraining } from '../../src/shared/manifests.js';
+import { mockCaption, mockImage, mockTraining } from '../../src/shared/manifests.js';
 import { IsengardHttpError } from '../../src/tools/client.js';
 import { describeError, EXIT, UsageError } from '../../src/tools/cli-errors.js';
 import { Output } from '../../src/tools/output.js';
 import { coerceParam, imageConfig, trainingConfig } from '../../src/tools/params.js';
 
-const info: ApiInfo = { name: 'Isengard API', version: '0.1.0', mode: 'fast-test', training: mockTraining, image_generation: mockImage };
+const info: ApiInfo = { name: 'Isengard API', version: '0.1.0', mode: 'fast-test', training: mockTraining, image_generation: mockImage, captioning: mockCaption };
 
 const failure = (fn: () => unknown) => {
   try {

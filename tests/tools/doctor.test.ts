@@ -28,6 +28,8 @@ let comfy: FakeComfyUI;
 let comfyuiDir: string;
 let manifest: string;
 let localFlux: string;
+/** A hub cache holding Florence-2 (the production caption model), as after a first caption job. */
+let florenceHfHome: string;
 
 beforeAll(async () => {
   [aofRedis, plainRedis, comfy] = await Promise.all([startRedis({ aof: true }), startRedis({ aof: false }), startFakeComfyUI()]);
@@ -44,6 +46,10 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(comfyuiDir, 'models', 'vae'), { recursive: true });
   fs.writeFileSync(path.join(comfyuiDir, 'models', 'vae', 'ae.safetensors'), 'ae');
   localFlux = tempDir('isengard-flux-');
+  florenceHfHome = tempDir('isengard-hf-florence-');
+  const snapshot = path.join(florenceHfHome, 'hub', 'models--microsoft--Florence-2-large', 'snapshots', 'r1');
+  fs.mkdirSync(snapshot, { recursive: true });
+  fs.writeFileSync(path.join(snapshot, 'config.json'), '{}');
 });
 afterAll(async () => {
   await Promise.all([aofRedis?.stop(), plainRedis?.stop(), comfy?.close()]);
@@ -61,6 +67,7 @@ function podEnv(over: Record<string, string> = {}): Record<string, string> {
     AI_TOOLKIT_DIR: FAKE_AI_TOOLKIT_DIR,
     HF_TOKEN: 'hf_doctortokendoctortoken',
     FLUX_MODEL: localFlux,
+    HF_HOME: florenceHfHome,
     ...over,
   };
 }
@@ -87,6 +94,7 @@ describe('readiness doctor', () => {
     expect(items['model:flux1-dev.safetensors']!.message).toBe(path.join('models', 'unet', 'flux1-dev.safetensors'));
     expect(items['ai-toolkit']!.message).toContain('isengard.fake');
     expect(items['hf-token']!.message).toBe('HF_TOKEN is set (not shown)');
+    expect(items['caption-model']!.message).toBe(`microsoft/Florence-2-large is cached in ${path.join(florenceHfHome, 'hub')}`);
     expect(JSON.stringify(items)).not.toContain('hf_doctortokendoctortoken');
     expect(items.volume!.message).toMatch(/is writable, [\d.]+ GB free$/);
     expect(items.redis!.message).toContain('persists with an append-only file');
@@ -120,6 +128,9 @@ describe('readiness doctor', () => {
 
     expect(hub['flux-model']).toMatchObject({ status: 'warn', message: expect.stringContaining(`not cached in ${path.join(hfHome, 'hub')}`) });
     expect(cached['flux-model']).toMatchObject({ status: 'ok', message: expect.stringContaining('is cached in') });
+    // Florence-2 (the production caption backend): the same hub cache, its own item.
+    expect(hub['caption-model']).toMatchObject({ status: 'warn', message: expect.stringContaining(`microsoft/Florence-2-large is not cached in ${path.join(hfHome, 'hub')}`) });
+    expect(cached['caption-model']).toMatchObject({ status: 'warn', fix: expect.stringContaining('the first caption job fills the cache') });
   });
 
   it('no HF_TOKEN while the gated FLUX_MODEL still has to be downloaded is a fail', async () => {
@@ -130,7 +141,7 @@ describe('readiness doctor', () => {
   it('fast-test (mock backends): items that do not apply are ok and say why, even with no GPU, ComfyUI or AOF', async () => {
     const items = await doctor({ ISENGARD_MODE: 'fast-test', COMFYUI_URL: await closedUrl(), AI_TOOLKIT_DIR: '/nonexistent', REDIS_URL: plainRedis.url }, withoutSmi);
     expect(Object.values(items).map((i) => [i.id, i.status])).toEqual(
-      ['gpus', 'comfyui', 'ai-toolkit', 'hf-token', 'flux-model', 'volume', 'redis'].map((id) => [id, 'ok']),
+      ['gpus', 'comfyui', 'ai-toolkit', 'hf-token', 'flux-model', 'caption-model', 'volume', 'redis'].map((id) => [id, 'ok']),
     );
     expect(items.comfyui!.message).toBe('not checked: the image backend is mock, not ComfyUI');
     expect(items.redis!.message).toContain('fine for fast-test');

@@ -46,7 +46,7 @@ describe('characters', () => {
     expect(result.rejected).toEqual([{ filename: '../../evil.png', reason: 'Not a JPEG, PNG or WebP image' }]);
     const image = result.uploaded[0]!.name;
     const stored = await c().characters.setCaption({ id: character.id, image, caption: 'imgs_person smiling' });
-    expect(stored.images).toEqual([{ name: image, width: 320, height: 400, caption: 'imgs_person smiling' }]);
+    expect(stored.images).toEqual([{ name: image, width: 320, height: 400, caption: 'imgs_person smiling', caption_source: { kind: 'user' } }]);
     const dir = h.api.services.characterStore.imagesDir(character.id);
     expect(fs.readFileSync(path.join(dir, image.replace('.png', '.txt')), 'utf8')).toBe('imgs_person smiling');
     expect(fs.readdirSync(dir).sort()).toEqual([image, image.replace('.png', '.txt')].sort());

@@ -11,5 +11,6 @@ export const charactersRouter = (inputs: Inputs) =>
     purgePreview: publicProcedure.input(inputs.characterId).query(({ ctx, input }) => ctx.services.characters.purgePreview(input.id)),
     delete: publicProcedure.input(inputs.characterId).mutation(({ ctx, input }) => ctx.services.characters.delete(input.id)),
     setCaption: publicProcedure.input(inputs.setCaption).mutation(({ ctx, input }) => ctx.services.characters.setCaption(input)),
+    caption: publicProcedure.input(inputs.characterCaption).mutation(({ ctx, input }) => ctx.services.characters.caption(input)),
     deleteImage: publicProcedure.input(inputs.imageRef).mutation(({ ctx, input }) => ctx.services.characters.deleteImage(input)),
   });

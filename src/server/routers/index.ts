@@ -6,6 +6,7 @@ import { charactersRouter } from './characters.router.js';
 import { generationRouter, trainingRouter } from './job-types.router.js';
 import { jobsRouter } from './jobs.router.js';
 import { lorasRouter } from './loras.router.js';
+import { evaluationsRouter } from './evaluations.router.js';
 import { systemRouter } from './system.router.js';
 
 export function createAppRouter(manifests: ActiveManifests) {
@@ -17,6 +18,7 @@ export function createAppRouter(manifests: ActiveManifests) {
     generation: generationRouter(inputs),
     jobs: jobsRouter(inputs),
     loras: lorasRouter(inputs),
+    evaluations: evaluationsRouter(inputs),
   });
 }
 

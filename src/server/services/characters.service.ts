@@ -10,6 +10,7 @@ import type { LoraStore } from '../../shared/node/lora-store.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
 import { planPurge, type PurgePreview } from '../../shared/node/character-purge.js';
 import type { JobRecord } from '../../shared/jobs.js';
+import type { CaptionJobConfig } from '../../shared/captions.js';
 import type { JobsService } from './jobs.service.js';
 
 const now = () => new Date().toISOString();
@@ -90,6 +91,20 @@ export class CharactersService {
     return job;
   }
 
+  /**
+   * Starts a caption job on the GPU queue (docs/contracts.md, Captions). One at a time per character:
+   * a second one would only race the first for the same images.
+   */
+  async caption(input: { id: string } & CaptionJobConfig): Promise<{ job_id: string }> {
+    const character = await this.deps.characters.require(input.id);
+    const running = (await this.deps.store.active('caption')).find((j) => j.character_id === character.id);
+    if (running) throw new AppError('CONFLICT', `Character '${character.id}' already has a caption job in progress: ${running.id}`);
+    const config: CaptionJobConfig = { mode: input.mode, style: input.style, trigger: input.trigger };
+    const job = await this.deps.jobs.create({ type: 'caption', config: { ...config }, character_id: character.id });
+    return { job_id: job.id };
+  }
+
+  /** A caption typed or edited by hand: its source becomes `user`, so a `missing` caption job leaves it alone. */
   setCaption(input: { id: string; image: string; caption: string }): Promise<Character> {
     return this.deps.characters.mutate(input.id, async (character) => {
       if (!character.images.some((i) => i.name === input.image)) {
@@ -98,7 +113,7 @@ export class CharactersService {
       await this.deps.characters.writeCaption(character.id, input.image, input.caption);
       return {
         ...character,
-        images: character.images.map((i) => (i.name === input.image ? { ...i, caption: input.caption } : i)),
+        images: character.images.map((i) => (i.name === input.image ? { ...i, caption: input.caption, caption_source: { kind: 'user' as const } } : i)),
         updated_at: now(),
       };
     });

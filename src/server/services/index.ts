@@ -15,6 +15,7 @@ import { LorasService } from './loras.service.js';
 import { RateLimiter } from './rate-limiter.service.js';
 import { SystemService } from './system.service.js';
 import { TrainingService } from './training.service.js';
+import { EvaluationsService } from './evaluations.service.js';
 import { SessionStore } from '../security/session-store.js';
 import { ThumbnailService } from './thumbnails.service.js';
 import { SnapshotJanitor } from './snapshot-janitor.js';
@@ -29,6 +30,8 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
   const snapshots = new SnapshotJanitor({ events, store, paths, logger: logger.child({ component: 'snapshot-janitor' }) });
   snapshots.start();
   const jobs = new JobsService({ store, archive, retention, events, queue: infra.queue, paths, redis, logger: logger.child({ component: 'jobs' }) });
+  const lorasService = new LorasService({ loras, store, characters, paths });
+  const evaluations = new EvaluationsService({ jobs, store, characters, loras, lorasService, paths, image: manifests.image });
   return {
     config,
     paths,
@@ -41,13 +44,14 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
       runReadinessChecks(config, { redis }),
     ),
     jobs,
-    training: new TrainingService({ jobs, characters, paths, store, loras }),
+    training: new TrainingService({ jobs, characters, paths, store, loras, evaluations }),
+    evaluations,
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store, loras, paths, jobs }),
     characterImages: new CharacterImagesService({ characters, paths, logger: logger.child({ component: 'character-images' }) }),
     files: new FilesService({ paths, imagesDir: (id) => characters.imagesDir(id) }),
     jobLogs: new JobLogsService({ paths, store, events }),
-    loras: new LorasService({ loras, store, characters, paths }),
+    loras: lorasService,
     /** Browser sessions exist only when a token protects the API. */
     sessions: config.ISENGARD_API_TOKEN ? new SessionStore(redis, { token: config.ISENGARD_API_TOKEN, idleMs: config.SESSION_IDLE_MINUTES * 60_000 }) : null,
     rateLimiter: new RateLimiter(redis, { changes: config.RATE_LIMIT_PER_MINUTE, 'auth-failures': config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE }),

@@ -33,6 +33,9 @@ export interface NewJob {
   resume_step?: number;
   continued_from?: string;
   base_lora_id?: string;
+  /** Evaluation: its training and the rows planned so far. */
+  training_id?: string;
+  evaluation_rows?: JobRecord['evaluation_rows'];
 }
 
 const now = () => new Date().toISOString();
@@ -74,6 +77,8 @@ export class JobsService {
       ...(job.sample_prompts ? { sample_prompts: job.sample_prompts } : {}),
       ...(job.resumed_from ? { resumed_from: job.resumed_from, resume_step: job.resume_step } : {}),
       ...(job.continued_from ? { continued_from: job.continued_from, base_lora_id: job.base_lora_id } : {}),
+      ...(job.training_id ? { training_id: job.training_id } : {}),
+      ...(job.evaluation_rows ? { evaluation_rows: job.evaluation_rows } : {}),
       created_at: now(),
       progress: 0,
       outputs: [],
@@ -94,6 +99,7 @@ export class JobsService {
         resume_step: job.resume_step,
         continued_from: job.continued_from,
         base_lora_id: job.base_lora_id,
+        training_id: job.training_id,
       });
       await enqueue(this.deps.queue, { id, correlation_id, type: job.type });
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ApiInfo, ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { ApiInfo, CaptionCapabilities, ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
 import type { Readiness } from '../../shared/readiness.js';
 import { countLiveWorkers } from '../../shared/node/worker-registry.js';
 import { isWriteRefusal, KEY_PREFIX, writeRefusalReason } from '../../shared/node/redis.js';
@@ -23,7 +23,7 @@ export class SystemService {
 
   constructor(
     private readonly redis: Redis,
-    private readonly meta: { version: string; mode: string; training: TrainingCapabilities; image: ImageCapabilities },
+    private readonly meta: { version: string; mode: string; training: TrainingCapabilities; image: ImageCapabilities; caption: CaptionCapabilities },
     private readonly checkReadiness: () => Promise<Readiness> = async () => ({ items: [] }),
   ) {}
 
@@ -43,6 +43,7 @@ export class SystemService {
       mode: this.meta.mode,
       training: this.meta.training,
       image_generation: this.meta.image,
+      captioning: this.meta.caption,
     };
   }
 

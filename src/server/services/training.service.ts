@@ -16,29 +16,43 @@ import type { LoraStore } from '../../shared/node/lora-store.js';
 import { newestCheckpoint, releaseSnapshotIfDone, whyNotResumable } from '../../shared/node/training-files.js';
 import { resumeCheckpointPath, type VolumePaths } from '../../shared/node/volume.js';
 import { JobsService } from './jobs.service.js';
+import type { EvaluationsService } from './evaluations.service.js';
 
 export interface TrainingStartInput {
   character_id: string;
   config: Record<string, unknown>;
   sample_prompts?: string[];
+  /** Queue a live evaluation grid behind the training (issue #17). */
+  evaluate_during_training?: boolean;
 }
 
 export class TrainingService {
   constructor(
-    private readonly deps: { jobs: JobsService; characters: CharacterStore; paths: VolumePaths; store: JobStore; loras: LoraStore },
+    private readonly deps: {
+      jobs: JobsService;
+      characters: CharacterStore;
+      paths: VolumePaths;
+      store: JobStore;
+      loras: LoraStore;
+      evaluations?: Pick<EvaluationsService, 'start'>;
+    },
   ) {}
 
   async start(input: TrainingStartInput): Promise<JobRecord> {
     const character = await this.trainable(input.character_id);
     const id = JobsService.newId('training');
     await this.snapshot(character, id);
-    return this.deps.jobs.create({
+    const job = await this.deps.jobs.create({
       id,
       type: 'training',
       config: input.config,
       character_id: character.id,
       sample_prompts: samplePromptsFor(input.sample_prompts, character.trigger_word),
     });
+    // Queued right behind the training: a one-worker pod runs it after the training, a second
+    // worker takes it at once and renders each checkpoint as it appears (docs/contracts.md).
+    if (input.evaluate_during_training && this.deps.evaluations) await this.deps.evaluations.start({ training_id: job.id });
+    return job;
   }
 
   /**

@@ -12,6 +12,7 @@ describe('config', () => {
       ISENGARD_MODE: 'production',
       TRAINING_BACKEND: 'ai-toolkit',
       IMAGE_BACKEND: 'comfyui',
+      CAPTION_BACKEND: 'florence2',
       VOLUME_ROOT: '/runpod-volume/isengard',
       HOST: '127.0.0.1',
       PORT: 8000,
@@ -27,7 +28,8 @@ describe('config', () => {
   });
 
   it('fast-test selects the mocks unless a backend is overridden', () => {
-    expect(parseConfig({ ISENGARD_MODE: 'fast-test' })).toMatchObject({ TRAINING_BACKEND: 'mock', IMAGE_BACKEND: 'mock' });
+    expect(parseConfig({ ISENGARD_MODE: 'fast-test' })).toMatchObject({ TRAINING_BACKEND: 'mock', IMAGE_BACKEND: 'mock', CAPTION_BACKEND: 'mock' });
+    expect(parseConfig({ ISENGARD_MODE: 'fast-test', CAPTION_BACKEND: 'florence2' })).toMatchObject({ IMAGE_BACKEND: 'mock', CAPTION_BACKEND: 'florence2' });
     expect(parseConfig({ ISENGARD_MODE: 'fast-test', IMAGE_BACKEND: 'comfyui' })).toMatchObject({ TRAINING_BACKEND: 'mock', IMAGE_BACKEND: 'comfyui' });
   });
 
@@ -39,6 +41,7 @@ describe('config', () => {
     ['COMFYUI_URL', 'not a url'],
     ['LOG_LEVEL', 'loud'],
     ['TRAINING_BACKEND', 'kohya'],
+    ['CAPTION_BACKEND', 'blip'],
     ['ISENGARD_API_TOKEN', 'short'],
     ['COMFYUI_URLS', 'http://127.0.0.1:8188'],
     ['COMFYUI_URLS', '0=not-a-url'],

@@ -56,6 +56,7 @@ const envSchema = z.object({
   ISENGARD_MODE: z.enum(MODES).default('production'),
   TRAINING_BACKEND: z.enum(['ai-toolkit', 'mock']).optional(),
   IMAGE_BACKEND: z.enum(['comfyui', 'mock']).optional(),
+  CAPTION_BACKEND: z.enum(['florence2', 'mock']).optional(),
   VOLUME_ROOT: z.string().min(1).default('/runpod-volume/isengard'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -100,9 +101,10 @@ const envSchema = z.object({
   MOCK_STEP_MS: z.coerce.number().min(0).max(60000).default(5),
 });
 
-export type Config = Omit<z.infer<typeof envSchema>, 'TRAINING_BACKEND' | 'IMAGE_BACKEND' | 'AI_TOOLKIT_PYTHON'> & {
+export type Config = Omit<z.infer<typeof envSchema>, 'TRAINING_BACKEND' | 'IMAGE_BACKEND' | 'CAPTION_BACKEND' | 'AI_TOOLKIT_PYTHON'> & {
   TRAINING_BACKEND: 'ai-toolkit' | 'mock';
   IMAGE_BACKEND: 'comfyui' | 'mock';
+  CAPTION_BACKEND: 'florence2' | 'mock';
   AI_TOOLKIT_PYTHON: string;
 };
 
@@ -148,6 +150,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     AI_TOOLKIT_PYTHON: c.AI_TOOLKIT_PYTHON ?? defaultToolkitPython(c.AI_TOOLKIT_DIR),
     TRAINING_BACKEND: c.TRAINING_BACKEND ?? (fast ? 'mock' : 'ai-toolkit'),
     IMAGE_BACKEND: c.IMAGE_BACKEND ?? (fast ? 'mock' : 'comfyui'),
+    CAPTION_BACKEND: c.CAPTION_BACKEND ?? (fast ? 'mock' : 'florence2'),
   };
 }
 

@@ -63,3 +63,18 @@ export async function enqueue(queue: JobQueue, payload: QueuePayload, opts: { re
     .backoff('fixed', opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS)
     .save();
 }
+
+/**
+ * Puts a job back in the queue to be taken after `delayMs` (a deferred job). Its own bee-queue id
+ * (record id + a suffix) because the entry being processed still holds the record id until its
+ * handler returns; the worker routes by `payload.id`, and drops an entry whose record is final.
+ */
+export async function enqueueLater(queue: JobQueue, payload: QueuePayload, delayMs: number): Promise<void> {
+  await queue
+    .createJob(payload)
+    .setId(`${payload.id}.later-${Date.now().toString(36)}`)
+    .retries(MAX_ATTEMPTS - 1)
+    .backoff('fixed', DEFAULT_RETRY_DELAY_MS)
+    .delayUntil(Date.now() + delayMs)
+    .save();
+}

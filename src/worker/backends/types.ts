@@ -7,7 +7,8 @@
  * failures a second attempt cannot fix (bad config, missing model, trainer exit code); any other
  * error gives the job one more attempt.
  */
-import type { ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { CaptionCapabilities, ImageCapabilities, TrainingCapabilities } from '../../shared/capabilities.js';
+import type { CaptionStyle } from '../../shared/captions.js';
 import type { JobOutput, ProgressUpdate } from '../../shared/jobs.js';
 import type { JobLogger } from '../../shared/node/job-logger.js';
 import type { Config } from '../../shared/node/config.js';
@@ -34,6 +35,28 @@ export interface GenerationInput {
   count: number;
   /** Present when the request named a LoRA: absolute path of its .safetensors under VOLUME_ROOT/loras. */
   lora?: { id: string; path: string; trigger_word: string };
+}
+
+/** One image of an evaluation grid: a prompt and seed through one LoRA file at one strength. */
+export interface GridImage {
+  /** Final prompt text (already holds the trigger word). */
+  prompt: string;
+  seed: number;
+  /** The LoRA file: a registered LoRA or a training checkpoint (id unique per file, [A-Za-z0-9_-]). */
+  lora: { id: string; path: string };
+  strength: number;
+  /** Output file name in ctx.outputsDir. */
+  name: string;
+  /** Stored on the output record. */
+  step: number;
+}
+
+export interface GridInput {
+  /** model_variant, width, height, steps (and optionally guidance_scale): the same for every image. */
+  config: { model_variant: string; width: number; height: number; steps: number; guidance_scale?: number };
+  images: GridImage[];
+  /** Called once per image, in order, after its output is recorded. */
+  onImage?(index: number): void | Promise<void>;
 }
 
 export interface TrainingInput {
@@ -63,6 +86,11 @@ export interface ImageBackend {
   /** Start-up check (workflows valid, server reachable…); throws with a clear message. */
   init?(logger: Logger): Promise<void>;
   generate(input: GenerationInput, ctx: JobContext): Promise<void>;
+  /**
+   * Renders a batch of grid images, each recorded as a job output as soon as it is saved. All of
+   * them are handed to the GPU at once (ComfyUI: every prompt queued ahead), so it never waits.
+   */
+  renderGrid(input: GridInput, ctx: JobContext): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -74,7 +102,38 @@ export interface TrainingBackend {
   close?(): Promise<void>;
 }
 
+export interface CaptionInput {
+  /** Absolute paths under the character's images folder; `name` is the image's name in character.json. */
+  images: { name: string; path: string }[];
+  style: CaptionStyle;
+}
+
+/** Which model wrote a caption: recorded in the image's `caption_source`. */
+export interface CaptionModel {
+  model: string;
+  version: string;
+}
+
+/**
+ * Results, one call per image as soon as it is done, so a cancel keeps what is finished. The backend
+ * awaits each call before reporting the next (the caption job writes it to the character).
+ */
+export interface CaptionSink {
+  caption(name: string, text: string, source: CaptionModel): Promise<void>;
+  /** This image could not be captioned; the others go on. */
+  failed(name: string, reason: string): Promise<void>;
+}
+
+export interface CaptionBackend {
+  readonly name: string;
+  readonly capabilities: CaptionCapabilities;
+  init?(logger: Logger): Promise<void>;
+  caption(input: CaptionInput, sink: CaptionSink, ctx: JobContext): Promise<void>;
+  close?(): Promise<void>;
+}
+
 export type ImageBackendFactory = (config: Config) => ImageBackend;
+export type CaptionBackendFactory = (config: Config) => CaptionBackend;
 export type TrainingBackendFactory = (config: Config) => TrainingBackend;
 
 /** A failure retrying cannot fix; the processor fails the job at once, with no retry and no re-run. */
@@ -82,6 +141,21 @@ export class NonRetryableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NonRetryableError';
+  }
+}
+
+/**
+ * Thrown by a handler that cannot do anything useful yet and must not hold this worker meanwhile
+ * (an evaluation whose training has not started): the processor puts the job back in the queue,
+ * after `delayMs`, without counting an attempt.
+ */
+export class JobDeferredError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'JobDeferredError';
   }
 }
 

@@ -14,7 +14,7 @@ import type { CharacterStore } from '../../shared/node/character-store.js';
 import type { LoraStore } from '../../shared/node/lora-store.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
-import type { ImageBackend, JobContext, TrainingBackend } from '../backends/types.js';
+import type { CaptionBackend, ImageBackend, JobContext, TrainingBackend } from '../backends/types.js';
 
 export interface JobHandlerDeps {
   paths: VolumePaths;
@@ -22,6 +22,7 @@ export interface JobHandlerDeps {
   loras: LoraStore;
   training: TrainingBackend;
   image: ImageBackend;
+  caption: CaptionBackend;
   /** Job records: the purge handler stops and scrubs other jobs. */
   store: JobStore;
   /** The worker's Redis: the purge takes the job-history lock and asks for an AOF rewrite. */

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Readiness, ReadinessItem } from '../../readiness.js';
 import type { Config } from '../config.js';
+import { CAPTION_MODEL_ID, checkCaptionModel } from './caption.js';
 import { checkComfyui } from './comfyui.js';
 import { checkGpus } from './gpus.js';
 import { checkRedisPersistence, checkVolume } from './storage.js';
@@ -25,8 +26,9 @@ export async function runReadinessChecks(config: Config, deps: ReadinessDeps): P
   const production = config.ISENGARD_MODE === 'production';
   const comfy = config.IMAGE_BACKEND === 'comfyui';
   const toolkit = config.TRAINING_BACKEND === 'ai-toolkit';
+  const florence = config.CAPTION_BACKEND === 'florence2';
   const [gpus, comfyItems, toolkitItem, redisItem] = await Promise.all([
-    checkGpus(comfy || toolkit, deps.env),
+    checkGpus(comfy || toolkit || florence, deps.env),
     comfy ? checkComfyui(config, deps.httpTimeoutMs ?? 3000) : Promise.resolve([notUsed('comfyui', `the image backend is ${config.IMAGE_BACKEND}, not ComfyUI`)]),
     toolkit ? checkToolkit(config, deps.env) : Promise.resolve(notUsed('ai-toolkit', `the training backend is ${config.TRAINING_BACKEND}, not ai-toolkit`)),
     checkRedisPersistence(deps.redis, config.REDIS_URL, production),
@@ -34,5 +36,6 @@ export async function runReadinessChecks(config: Config, deps: ReadinessDeps): P
   const training = toolkit
     ? [checkHfToken(config), checkFluxModel(config)]
     : [notUsed('hf-token', 'no Hugging Face download with the mock trainer'), notUsed('flux-model', 'the mock trainer needs no base model')];
-  return { items: [gpus, ...comfyItems, toolkitItem, ...training, checkVolume(config.VOLUME_ROOT, production), redisItem] };
+  const caption = florence ? checkCaptionModel(config) : notUsed(CAPTION_MODEL_ID, `the caption backend is ${config.CAPTION_BACKEND}, not Florence-2`);
+  return { items: [gpus, ...comfyItems, toolkitItem, ...training, caption, checkVolume(config.VOLUME_ROOT, production), redisItem] };
 }

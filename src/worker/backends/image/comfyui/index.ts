@@ -11,6 +11,7 @@ import type { ImageBackend } from '../../types.js';
 import { ComfyUIClient, type ClientOptions } from './comfyui-client.js';
 import { causeText, ComfyUIUnreachableError } from './comfyui-http.js';
 import { generateOnComfyUI } from './generate.js';
+import { renderGridOnComfyUI } from './grid.js';
 import { checkWorkflows, findWorkflowsDir, formatProblems, loadWorkflows, type WorkflowSet } from './workflow-store.js';
 import type { WorkflowProblem } from './workflow-validator.js';
 
@@ -79,6 +80,14 @@ export function createComfyuiBackend(config: Config, options: ComfyuiBackendOpti
 
     async generate(input, ctx): Promise<void> {
       await generateOnComfyUI(
+        { client, workflows: await workflows(), comfyuiDir: config.COMFYUI_DIR, timeoutMs: config.COMFYUI_TIMEOUT_SECONDS * 1000 },
+        input,
+        ctx,
+      );
+    },
+
+    async renderGrid(input, ctx): Promise<void> {
+      await renderGridOnComfyUI(
         { client, workflows: await workflows(), comfyuiDir: config.COMFYUI_DIR, timeoutMs: config.COMFYUI_TIMEOUT_SECONDS * 1000 },
         input,
         ctx,

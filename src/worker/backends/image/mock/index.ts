@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mockImage } from '../../../../shared/manifests.js';
 import type { Config } from '../../../../shared/node/config.js';
-import type { GenerationInput, ImageBackend, JobContext } from '../../types.js';
+import type { GenerationInput, GridInput, ImageBackend, JobContext } from '../../types.js';
 import { renderSeedImage, upscale2x } from './render.js';
 import { writeFileAtomic } from '../../../../shared/node/atomic-write.js';
 
@@ -52,5 +52,40 @@ export function createMockImageBackend(config: Config): ImageBackend {
         ctx.logger.info(`Image ${i + 1}/${count} saved`, 'mock.image_saved', { name, width: outW, height: outH, seed });
       }
     },
+
+    async renderGrid(input: GridInput, ctx: JobContext): Promise<void> {
+      const { width, height, steps } = input.config;
+      const n = input.images.length;
+      await fs.mkdir(ctx.outputsDir, { recursive: true });
+      // What a ComfyUI graph would carry, logged per image so tests can check every cell's LoRA and strength.
+      for (const [i, img] of input.images.entries()) {
+        ctx.logger.info(`Grid image ${i + 1}/${n} queued`, 'mock.prompt_queued', {
+          index: i,
+          seed: img.seed,
+          lora_file: path.basename(img.lora.path),
+          lora: img.lora.id,
+          strength: img.strength,
+          name: img.name,
+        });
+      }
+      for (const [i, img] of input.images.entries()) {
+        for (let step = 1; step <= steps; step++) {
+          await sleep(stepMs, undefined, { signal: ctx.signal });
+          ctx.progress({ progress: (i + step / steps) / n, current_step: step, total_steps: steps, message: `grid image ${i + 1}/${n}` });
+        }
+        // Same seed, different LoRA or strength: a visibly different picture, like a real grid.
+        const png = await renderSeedImage(mixSeed(img.seed, `${img.lora.id}@${img.strength}`), width, height);
+        await writeFileAtomic(path.join(ctx.outputsDir, img.name), png);
+        await ctx.addOutput({ name: img.name, kind: 'image', width, height, seed: img.seed, step: img.step });
+        ctx.logger.info(`Grid image ${i + 1}/${n} saved`, 'mock.image_saved', { name: img.name, seed: img.seed, strength: img.strength });
+        await input.onImage?.(i);
+      }
+    },
   };
+}
+
+function mixSeed(seed: number, salt: string): number {
+  let h = seed >>> 0;
+  for (const ch of salt) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return h;
 }

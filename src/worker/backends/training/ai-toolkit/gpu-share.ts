@@ -24,7 +24,7 @@ function causeText(err: unknown): string {
 }
 
 /** Never throws: a ComfyUI that is down holds no memory, and a failed request is only a warning. */
-export async function freeComfyuiMemory(url: string, logger: JobLogger, timeoutMs = 10_000): Promise<boolean> {
+export async function freeComfyuiMemory(url: string, logger: JobLogger, timeoutMs = 10_000, purpose: 'training' | 'captioning' = 'training'): Promise<boolean> {
   try {
     const res = await fetch(new URL('/free', url), {
       method: 'POST',
@@ -34,11 +34,11 @@ export async function freeComfyuiMemory(url: string, logger: JobLogger, timeoutM
     });
     await res.body?.cancel();
     if (!res.ok) throw new Error(`it answered ${res.status}`);
-    logger.info(`Asked ComfyUI at ${url} to unload its models and free GPU memory before training (POST /free)`, 'comfyui.free', { comfyui_url: url });
+    logger.info(`Asked ComfyUI at ${url} to unload its models and free GPU memory before ${purpose} (POST /free)`, 'comfyui.free', { comfyui_url: url });
     return true;
   } catch (err) {
     logger.warning(
-      `Could not ask ComfyUI at ${url} to free GPU memory (${causeText(err)}); training starts anyway, and runs out of memory if ComfyUI still holds FLUX on this GPU`,
+      `Could not ask ComfyUI at ${url} to free GPU memory (${causeText(err)}); ${purpose} starts anyway, and runs out of memory if ComfyUI still holds FLUX on this GPU`,
       'comfyui.free_failed',
       { comfyui_url: url },
     );

@@ -20,6 +20,8 @@ export interface TrainerProcessOptions {
   killGraceMs?: number;
   /** Lines kept per stream for error messages. */
   tailLines?: number;
+  /** Written to the child's stdin, which is then closed (the captioner reads its request there); absent: no stdin. */
+  stdin?: string;
 }
 
 export interface TrainerExit {
@@ -99,10 +101,15 @@ export class TrainerProcess {
     this.child = spawn(opts.python, opts.args, {
       cwd: opts.cwd,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Piped Python stdout is block-buffered; without this, log lines arrive minutes late or at exit.
       env: { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env },
     });
+    if (opts.stdin !== undefined && this.child.stdin) {
+      // A child that exits without reading it makes the write fail with EPIPE: its exit tells why.
+      this.child.stdin.on('error', () => undefined);
+      this.child.stdin.end(opts.stdin);
+    }
     this.done = this.watch(opts.onLine);
     // A failed spawn rejects wait(); this keeps it from also surfacing as an unhandled rejection.
     this.done.catch(() => undefined);
