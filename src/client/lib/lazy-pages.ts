@@ -11,6 +11,7 @@ const loaders = {
   trainingJob: () => import('../pages/TrainingJobPage.js').then((m) => ({ default: m.TrainingJobPage })),
   generate: () => import('../pages/GeneratePage.js').then((m) => ({ default: m.GeneratePage })),
   jobs: () => import('../pages/JobsPage.js').then((m) => ({ default: m.JobsPage })),
+  evaluations: () => import('../pages/EvaluationPage.js').then((m) => ({ default: m.EvaluationPage })),
 };
 
 export const CharactersPage = lazy(loaders.characters);
@@ -18,19 +19,13 @@ export const TrainingPage = lazy(loaders.training);
 export const TrainingJobPage = lazy(loaders.trainingJob);
 export const GeneratePage = lazy(loaders.generate);
 export const JobsPage = lazy(loaders.jobs);
+export const EvaluationPage = lazy(loaders.evaluations);
 
 /** Starts fetching the chunk for `path` (the module cache makes the later lazy() load free). */
 export function preloadPage(path: string): void {
-  const first = path.split('/')[1] ?? '';
-  const loader =
-    first === 'training'
-      ? path.split('/').length > 2
-        ? loaders.trainingJob
-        : loaders.training
-      : first === 'generate'
-        ? loaders.generate
-        : first === 'jobs'
-          ? loaders.jobs
-          : loaders.characters;
+  const [, first = '', more] = path.split('/');
+  // Loaders are keyed by a route's first segment; /training/:id is the one with a second page.
+  const key = first === 'training' && more ? 'trainingJob' : first;
+  const loader = Object.hasOwn(loaders, key) ? loaders[key as keyof typeof loaders] : loaders.characters;
   void loader().catch(() => undefined); // a failed chunk shows up where the page renders
 }
