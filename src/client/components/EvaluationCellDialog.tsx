@@ -22,16 +22,19 @@ export function EvaluationCellDialog(props: { grid: EvaluationGrid; row: Evaluat
   const { grid, row, cell, image, onClose } = props;
   const [use, setUse] = useState<{ pending: boolean; error: unknown; done: Awaited<ReturnType<UseCell>> | null }>({ pending: false, error: null, done: null });
   const close = useRef<HTMLButtonElement>(null);
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  // Once per opening: the live grid re-renders this dialog on every refetch, which must not move focus.
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     close.current?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onCloseRef.current();
     window.addEventListener('keydown', onKey);
     return () => {
       window.removeEventListener('keydown', onKey);
       opener?.focus?.(); // back to the cell that opened it
     };
-  }, [onClose]);
+  }, []);
 
   const title = cellName(row.step, cell.strength);
   const prompt = grid.prompts[cell.prompt_index] ?? '';

@@ -130,6 +130,21 @@ describe('EvaluationGrid', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
+  it('a refetch while the dialog is open keeps focus where the user put it; closing returns it to the cell', async () => {
+    const grid = fixture((step) => step === 1000);
+    const { rerender } = render(<EvaluationGrid grid={grid} onUse={vi.fn()} />);
+    const cell = screen.getByRole('button', { name: 'Step 250, strength 0.6' });
+    await userEvent.click(cell);
+    const dialog = screen.getByRole('dialog', { name: 'Step 250, strength 0.6' });
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Close' }));
+    within(dialog).getByRole('button', { name: 'Use this' }).focus();
+    rerender(<EvaluationGrid grid={fixture(() => false)} onUse={vi.fn()} />);
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Use this' }));
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Step 250, strength 0.6' }));
+  });
+
   it('a refused "Use this" shows the server sentence and keeps the dialog open', async () => {
     const onUse = vi.fn().mockRejectedValue(new Error("Evaluation 'evaluation-0123456789ab' has no row at step 500"));
     render(<EvaluationGrid grid={fixture(() => false)} onUse={onUse} />);
