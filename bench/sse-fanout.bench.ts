@@ -138,7 +138,7 @@ export async function run(): Promise<BenchResult[]> {
         ratio: ratioOf(p95(sseLat), p95(bareLat)),
         unit: 'ms p95',
         notes:
-          `${SUBSCRIBERS} SSE subscribers (jobs.onUpdate over HTTP, one API process: one Redis subscription fanned out in memory) × ${UPDATES} updates, ` +
+          `${SUBSCRIBERS} SSE subscribers (jobs.onUpdate over HTTP, one API process: one Redis subscription, one JSON + SSE frame per update written to every subscriber) × ${UPDATES} updates, ` +
           `store.update → event parsed in the subscriber; baseline = ${SUBSCRIBERS} bare ioredis subscribers on the same channel, same updates. ` +
           `Medians ${round(percentile(sseLat, 50), 2)} vs ${round(percentile(bareLat, 50), 2)} ms; one bare subscriber alone: p95 ${round(p95(singleLat), 2)} ms`,
       },

@@ -5,9 +5,7 @@ import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
 import { Loading } from './components/ui.js';
-import { CharactersPage, EvaluationPage, GeneratePage, JobsPage, preloadPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
-
-preloadPage(window.location.pathname);
+import { CharactersPage, EvaluationPage, GeneratePage, JobsPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
 
 const NAV = [
   { to: '/characters', label: 'Characters' },

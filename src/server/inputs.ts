@@ -12,6 +12,7 @@ import {
   LORA_ID_PATTERN,
   NAME_MAX,
   TRIGGER_WORD_PATTERN,
+  UPLOAD_LIMITS,
 } from '../shared/characters.js';
 import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TYPES } from '../shared/jobs.js';
 import { CURSOR_PATTERN } from '../shared/node/job-index.js';
@@ -106,6 +107,28 @@ const evaluationCheckpoints = () => {
   }) as unknown as z.ZodOptional<z.ZodType<'all' | number[], 'all' | number[]>>;
 };
 
+/** `'all_machine'`, or a list of 1–200 image names of the character. */
+const acceptImages = () => {
+  const image = idField('images', IMAGE_NAME_PATTERN);
+  return z.unknown().optional().transform((value, ctx) => {
+    if (value === 'all_machine') return value;
+    if (!Array.isArray(value) || value.length === 0 || value.length > UPLOAD_LIMITS.maxImagesPerCharacter) {
+      ctx.addIssue({ code: 'custom', message: `Parameter 'images' must be 'all_machine' or a list of 1-${UPLOAD_LIMITS.maxImagesPerCharacter} image names` });
+      return z.NEVER;
+    }
+    const out: string[] = [];
+    for (const item of value) {
+      const r = image.safeParse(item);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? "Parameter 'images' is invalid" });
+        return z.NEVER;
+      }
+      out.push(r.data);
+    }
+    return [...new Set(out)];
+  }) as unknown as z.ZodType<string[] | 'all_machine', string[] | 'all_machine'>;
+};
+
 const listFields = {
   status: optionalParamField('status', { type: 'enum', options: JOB_STATUSES, wired: true }),
   character_id: idField('character_id', CHARACTER_ID_PATTERN).optional(),
@@ -175,6 +198,18 @@ export function buildInputs(manifests: ActiveManifests) {
       image: idField('image', IMAGE_NAME_PATTERN),
       caption: textField('caption', { max: CAPTION_MAX }),
     }),
+    captionReplace: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      find: textField('find', { min: 1, max: CAPTION_MAX, trim: false }),
+      replace: textField('replace', { max: CAPTION_MAX, trim: false }),
+      match_case: optionalParamField('match_case', { type: 'bool', wired: true }),
+      whole_word: optionalParamField('whole_word', { type: 'bool', wired: true }),
+    }),
+    captionTrigger: request({
+      id: idField('id', CHARACTER_ID_PATTERN),
+      action: paramField('action', { type: 'enum', options: ['add', 'remove'], wired: true }),
+    }),
+    captionAccept: request({ id: idField('id', CHARACTER_ID_PATTERN), images: acceptImages() }),
     imageRef: request({ id: idField('id', CHARACTER_ID_PATTERN), image: idField('image', IMAGE_NAME_PATTERN) }),
     /** characters.caption: each field is a parameter of the active caption manifest (same checks and sentences). */
     characterCaption: request({

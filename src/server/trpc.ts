@@ -4,6 +4,12 @@ import type { Context } from './context.js';
 import { toAppError, toTRPCError, trpcCodeOf } from './error-mapping.js';
 import { HTTP_STATUS } from '../shared/errors.js';
 
+/** SSE subscriptions: also what http/job-updates.route.ts speaks for jobs.onUpdate. */
+export const SSE_OPTIONS = {
+  ping: { enabled: true, intervalMs: 10_000 },
+  client: { reconnectAfterInactivityMs: 25_000 },
+};
+
 const t = initTRPC.context<Context>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
@@ -15,10 +21,7 @@ const t = initTRPC.context<Context>().create({
       data: { code: trpcCodeOf(app), httpStatus: HTTP_STATUS[app.code], path: shape.data.path, issues: app.issues },
     };
   },
-  sse: {
-    ping: { enabled: true, intervalMs: 10_000 },
-    client: { reconnectAfterInactivityMs: 25_000 },
-  },
+  sse: SSE_OPTIONS,
 });
 
 const mapErrors = t.middleware(async ({ next }) => {

@@ -58,8 +58,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Control characters other than newline and tab, or lone surrogates: only broken clients or probes send them. */
 export const hasControlCharacters = (text: string): boolean => CONTROL.test(text) || LONE_SURROGATE.test(text);
 
-/** A required trimmed text of bounded length (`.optional()` makes absence fine). */
-export function textField(key: string, opts: { min?: number; max: number; pattern?: RegExp; patternMessage?: string }) {
+/**
+ * A required trimmed text of bounded length (`.optional()` makes absence fine). `trim: false` keeps
+ * surrounding spaces, for texts where they mean something (a find & replace's ", ").
+ */
+export function textField(key: string, opts: { min?: number; max: number; pattern?: RegExp; patternMessage?: string; trim?: boolean }) {
   return z.unknown().optional().transform((value, ctx) => {
     if (value === undefined || value === null) {
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' is required` });
@@ -69,7 +72,7 @@ export function textField(key: string, opts: { min?: number; max: number; patter
       ctx.addIssue({ code: 'custom', message: `Parameter '${key}' must be a string` });
       return z.NEVER;
     }
-    const text = value.trim();
+    const text = opts.trim === false ? value : value.trim();
     // Newlines and tabs are fine in a caption or description; other control characters and lone
     // surrogates only ever come from broken clients or probes.
     if (hasControlCharacters(text)) {

@@ -33,6 +33,17 @@ export const OPTIONS = {
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
+  strength: { type: 'string', value: 'a,b,…', help: 'LoRA strengths, comma-separated (default 0.6,0.8,1.0,1.2)' },
+  prompt: { type: 'string', multiple: true, value: 'text', help: 'a prompt (repeatable, up to 4)' },
+  checkpoints: { type: 'string', value: 'all|steps', help: "'all' or comma-separated checkpoint steps, e.g. 500,1000" },
+  seed: { type: 'string', value: 'n', help: 'seed of the first prompt (prompt i uses seed + i)' },
+  find: { type: 'string', value: 'text', help: 'the text to look for (literal, not a pattern)' },
+  replace: { type: 'string', value: 'text', help: 'the text to put in its place ("" deletes it)' },
+  'match-case': { type: 'boolean', help: 'find only text in the same case' },
+  'whole-word': { type: 'boolean', help: 'find only whole words' },
+  all: { type: 'boolean', help: 'all of them (characters caption: every photo, overwriting; captions accept: every machine caption)' },
+  style: { type: 'string', value: 'short|detailed', help: 'caption length (default short)' },
+  'no-trigger': { type: 'boolean', help: 'do not start captions with the trigger word' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -58,6 +69,17 @@ export interface Flags {
   'sample-prompt'?: string[];
   yes?: boolean;
   'older-than'?: string;
+  strength?: string;
+  prompt?: string[];
+  checkpoints?: string;
+  seed?: string;
+  find?: string;
+  replace?: string;
+  'match-case'?: boolean;
+  'whole-word'?: boolean;
+  all?: boolean;
+  style?: string;
+  'no-trigger'?: boolean;
 }
 
 export interface ParsedArgs {

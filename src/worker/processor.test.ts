@@ -11,9 +11,9 @@ import { useTestRedis } from '../../tests/helpers/redis-server.js';
 import { silentLogger, tempDir } from '../../tests/helpers/test-config.js';
 import { isTerminal, type JobRecord } from '../shared/jobs.js';
 import { JobStore } from '../shared/node/job-store.js';
-import { createQueue, enqueue, GPU_QUEUE, QUEUE_PREFIX, type JobQueue } from '../shared/node/queues.js';
+import { createQueue, enqueue, enqueueLater, GPU_QUEUE, QUEUE_PREFIX, type JobQueue } from '../shared/node/queues.js';
 import { VolumePaths } from '../shared/node/volume.js';
-import { NonRetryableError } from './backends/types.js';
+import { JobDeferredError, NonRetryableError } from './backends/types.js';
 import type { JobHandler, JobHandlers } from './jobs/types.js';
 import { JobProcessor } from './processor.js';
 
@@ -46,7 +46,15 @@ beforeAll(async () => {
       throw new Error('no evaluation in this test');
     },
   };
-  const processor = new JobProcessor({ store, paths, handlers, logger: silentLogger(), workerName: 'unit-w', leaseMs: STALL_MS / 2 });
+  const processor = new JobProcessor({
+    store,
+    paths,
+    handlers,
+    logger: silentLogger(),
+    workerName: 'unit-w',
+    leaseMs: STALL_MS / 2,
+    requeue: (payload, delayMs) => enqueueLater(producer, payload, delayMs),
+  });
   consumer.process(1, (job) => processor.handle(job));
   void consumer.checkStalledJobs(STALL_MS).catch(() => undefined);
 });
@@ -103,6 +111,42 @@ async function queueEmptyNow(): Promise<boolean> {
 }
 
 describe('JobProcessor', () => {
+  it('a JobDeferredError puts the job back in the queue without spending an attempt, and it runs later', async () => {
+    let calls = 0;
+    const statuses: string[] = [];
+    generation = async (job) => {
+      calls++;
+      statuses.push((await store.get(job.id))!.status);
+      if (calls <= 3) throw new JobDeferredError('Waiting for the training to start', 30);
+    };
+    const id = await submit();
+    const done = await settled(id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(calls).toBe(4);
+    expect(statuses).toEqual(['running', 'running', 'running', 'running']);
+    const log = events(id).filter((e) => e.event !== 'job.progress');
+    expect(log.map((e) => e.event)).toEqual(['job.start', 'job.deferred', 'job.start', 'job.deferred', 'job.start', 'job.deferred', 'job.start', 'job.complete']);
+    expect(log[1]!.msg).toBe('Waiting for the training to start; back in the queue');
+    expect(await queueIsEmpty()).toBe(true);
+  });
+
+  it('a deferred job cancelled while it waits in the queue is not run again', async () => {
+    let calls = 0;
+    generation = async () => {
+      calls++;
+      throw new JobDeferredError('Waiting', 400);
+    };
+    const id = await submit();
+    const deadline = Date.now() + 5000;
+    while ((await store.get(id))?.message !== 'Waiting' && Date.now() < deadline) await sleep(10);
+    const waiting = await store.update(id, (r) => (r.status === 'queued' ? { ...r, status: 'cancelled', finished_at: new Date().toISOString() } : null));
+    expect(waiting?.status).toBe('cancelled');
+    await sleep(800);
+    expect(calls).toBe(1);
+    expect((await store.get(id))?.status).toBe('cancelled');
+    expect(await queueIsEmpty()).toBe(true);
+  });
+
   it('a NonRetryableError fails the job for good: no retry, no stall re-run, nothing left in the queue', async () => {
     let calls = 0;
     generation = async () => {

@@ -82,7 +82,7 @@ export async function startStack(
       return w;
     },
     async call(proc, input, o = {}) {
-      const method = o.method ?? (/\.(start|cancel|create|update|delete|setCaption|deleteImage|resume|continue|fromCheckpoint|deleteCheckpoint|purge|use)$/.test(proc) ? 'POST' : 'GET');
+      const method = o.method ?? (/\.(start|cancel|create|update|delete|setCaption|deleteImage|resume|continue|fromCheckpoint|deleteCheckpoint|purge|replace|trigger|accept|use)$/.test(proc) ? 'POST' : 'GET');
       const target =
         method === 'GET'
           ? `${url}/api/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`

@@ -10,6 +10,7 @@ import type { Character } from '../../src/shared/characters.js';
 import type { JobRecord } from '../../src/shared/jobs.js';
 import { characterWithImages, pngOf, readLogLines, upload } from '../helpers/fixtures.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { runCli } from '../tools/cli-harness.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -107,5 +108,28 @@ describe('caption job with the mock captioner', () => {
     const info = (await stack.call<{ captioning: { backend: string; model: string; parameters: Record<string, unknown> } }>('system.info')).body;
     expect(info.captioning).toMatchObject({ backend: 'mock', model: 'isengard/mock-captioner' });
     expect(Object.keys(info.captioning.parameters)).toEqual(['mode', 'style', 'trigger']);
+  });
+
+  it('isengard characters caption: missing by default with progress to the end, --all --style detailed --no-trigger, a bad style is the server sentence', async () => {
+    const id = await characterWithImages(stack, 2, 'cap_cli');
+    const cli = (...args: string[]) => runCli(['characters', 'caption', id, ...args, '--url', stack.url]);
+    const first = await cli();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^caption-[0-9a-f]{12} {2}caption {2}completed .* 100%$/m);
+    expect(first.stdout).toContain('message     Captioned 2 of 2 images');
+    expect((await character(id)).images.every((i) => /^cap_cli, a portrait photo in [a-z]+ tones$/.test(i.caption))).toBe(true);
+
+    const again = await cli('--json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ type: 'caption', status: 'completed', message: 'No image needs a caption', config: { mode: 'missing', style: 'short', trigger: 'prefix' } });
+
+    const all = await cli('--all', '--style', 'detailed', '--no-trigger', '--json');
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ status: 'completed', message: 'Captioned 2 of 2 images', config: { mode: 'all', style: 'detailed', trigger: 'none' } });
+    expect((await character(id)).images.every((i) => i.caption.startsWith('A portrait photo, 320 by 400 pixels'))).toBe(true);
+
+    const bad = await cli('--style', 'long');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe("Parameter 'style' must be one of ['short', 'detailed']");
   });
 });

@@ -126,6 +126,22 @@ describe('a session: character → upload → train → generate → jobs', () =
     expect(human.stdout).toMatch(new RegExp(`${trained.result_lora_id}\\s+Ada Lovelace\\s+ada_l\\s+100\\s+8`));
   });
 
+  it('evaluate renders a checkpoint × strength grid of the training, following it, then says where it is', async () => {
+    const r = await cli('evaluate', trained.id, '--strength', '0.8,1.0', '--prompt', 'ada_l at a desk', '--checkpoints', '50', '--seed', '5');
+    expect(r.code, r.stderr).toBe(0);
+    const id = /^(evaluation-[0-9a-f]{12})\s+evaluation\s+completed\s+2 rows × 2 strengths × 1 prompts, 4\/4 images$/m.exec(r.stdout)?.[1];
+    expect(id, r.stdout).toBeDefined();
+    expect(r.stdout).toMatch(/prompt 0\s+seed 5\s+ada_l at a desk/);
+    expect(r.stdout).toMatch(/^\s+50\s+1\/1\s+1\/1\s*$/m);
+    expect(r.stdout).toMatch(/^\s+100 final\s+1\/1\s+1\/1\s*$/m);
+    expect(r.stdout).toContain(`${stack.url}/api/trpc/evaluations.get?input=`);
+    expect(r.stderr).toContain(id!); // progress lines while it ran
+    const [show, bad] = await Promise.all([cli('evaluate', 'show', id!, '--json'), cli('evaluate', trained.id, '--strength', '0.8,x')]);
+    expect(json<{ rows: { step: number }[] }>(show.stdout).rows.map((row) => row.step)).toEqual([50, 100]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Parameter 'strengths' must be a number");
+  }, 120_000);
+
   it('generates two upscaled images with the LoRA, showing plain progress lines off a TTY', async () => {
     const r = await cli('generate', 'ada_l reading by a window', '--lora', trained.result_lora_id!, '--upscale', '--count', '2', '--param', 'width=512', '--param', 'height=512', '--param', 'steps=30');
     expect(r.code, r.stderr).toBe(0);

@@ -29,6 +29,12 @@ async function probe(): Promise<{ state: GateState; auth: boolean }> {
   }
 }
 
+let early: Promise<{ state: GateState; auth: boolean }> | null = null;
+/** Starts the session probe before React's first render (main.tsx); the gate's first check uses it. */
+export function probeSessionEarly(): void {
+  early ??= probe();
+}
+
 export function TokenGate({ children }: { children: ReactNode }) {
   const [state, setState] = useState<GateState>('checking');
   const [auth, setAuth] = useState(false);
@@ -38,7 +44,9 @@ export function TokenGate({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
 
   const check = useCallback(async () => {
-    const result = await probe();
+    const pending = early ?? probe();
+    early = null;
+    const result = await pending;
     setAuth(result.auth);
     setState(result.state);
   }, []);

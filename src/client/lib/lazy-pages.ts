@@ -2,30 +2,67 @@
  * Pages load as their own chunks (route-level code splitting): the first paint needs only the
  * shell. The chunk of the page the browser opened on is requested at start-up, alongside
  * whatever the shell fetches first, instead of after the first render.
+ *
+ * A page whose chunk has arrived renders at once. A bare React.lazy would suspend on its first
+ * render even then (its promise settles a microtask later), and React 19 then holds the page
+ * back behind the Suspense fallback for up to 300 ms (its fallback throttle).
  */
-import { lazy } from 'react';
+import { createElement, lazy, type ComponentType } from 'react';
 
-const loaders = {
-  characters: () => import('../pages/CharactersPage.js').then((m) => ({ default: m.CharactersPage })),
-  training: () => import('../pages/TrainingPage.js').then((m) => ({ default: m.TrainingPage })),
-  trainingJob: () => import('../pages/TrainingJobPage.js').then((m) => ({ default: m.TrainingJobPage })),
-  generate: () => import('../pages/GeneratePage.js').then((m) => ({ default: m.GeneratePage })),
-  jobs: () => import('../pages/JobsPage.js').then((m) => ({ default: m.JobsPage })),
-  evaluations: () => import('../pages/EvaluationPage.js').then((m) => ({ default: m.EvaluationPage })),
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
+  let loaded: ComponentType<P> | undefined;
+  let pending: Promise<ComponentType<P>> | undefined;
+  const preload = () =>
+    (pending ??= load().then(
+      (component) => (loaded = component),
+      (err: unknown) => {
+        pending = undefined; // a later navigation may try again
+        throw err;
+      },
+    ));
+  const Lazy = lazy(() => preload().then((component) => ({ default: component })));
+  // `loaded` is set before Lazy's own promise settles, so Lazy never mounts content that this
+  // would later swap out: a page keeps its state.
+  const Page = (props: P) => createElement(loaded ?? Lazy, props);
+  return { Page, preload };
+}
+
+const pages = {
+  characters: lazyPage(() => import('../pages/CharactersPage.js').then((m) => m.CharactersPage)),
+  training: lazyPage(() => import('../pages/TrainingPage.js').then((m) => m.TrainingPage)),
+  trainingJob: lazyPage(() => import('../pages/TrainingJobPage.js').then((m) => m.TrainingJobPage)),
+  generate: lazyPage(() => import('../pages/GeneratePage.js').then((m) => m.GeneratePage)),
+  jobs: lazyPage(() => import('../pages/JobsPage.js').then((m) => m.JobsPage)),
+  evaluation: lazyPage(() => import('../pages/EvaluationPage.js').then((m) => m.EvaluationPage)),
 };
 
-export const CharactersPage = lazy(loaders.characters);
-export const TrainingPage = lazy(loaders.training);
-export const TrainingJobPage = lazy(loaders.trainingJob);
-export const GeneratePage = lazy(loaders.generate);
-export const JobsPage = lazy(loaders.jobs);
-export const EvaluationPage = lazy(loaders.evaluations);
+export const CharactersPage = pages.characters.Page;
+export const TrainingPage = pages.training.Page;
+export const TrainingJobPage = pages.trainingJob.Page;
+export const GeneratePage = pages.generate.Page;
+export const JobsPage = pages.jobs.Page;
+export const EvaluationPage = pages.evaluation.Page;
 
-/** Starts fetching the chunk for `path` (the module cache makes the later lazy() load free). */
-export function preloadPage(path: string): void {
-  const [, first = '', more] = path.split('/');
-  // Loaders are keyed by a route's first segment; /training/:id is the one with a second page.
-  const key = first === 'training' && more ? 'trainingJob' : first;
-  const loader = Object.hasOwn(loaders, key) ? loaders[key as keyof typeof loaders] : loaders.characters;
-  void loader().catch(() => undefined); // a failed chunk shows up where the page renders
+/**
+ * Starts fetching the chunk for `path`; settles (never rejects) once it is in, after which that
+ * page renders without Suspense.
+ */
+export function preloadPage(path: string): Promise<void> {
+  const first = path.split('/')[1] ?? '';
+  const page =
+    first === 'training'
+      ? path.split('/').length > 2
+        ? pages.trainingJob
+        : pages.training
+      : first === 'generate'
+        ? pages.generate
+        : first === 'jobs'
+          ? pages.jobs
+          : first === 'evaluations'
+            ? pages.evaluation
+            : pages.characters;
+  return page.preload().then(
+    () => undefined,
+    () => undefined, // a failed chunk shows up where the page renders
+  );
 }

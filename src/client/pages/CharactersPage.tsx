@@ -1,7 +1,9 @@
-/** Characters: list, create, edit, upload photos, captions, delete, purge a person. */
+/** Characters: list, create, edit, upload photos, captions (by hand, in bulk), delete, purge a person. */
 import { useState } from 'react';
 import type { Character } from '../../shared/characters.js';
 import { CharacterForm } from '../components/CharacterForm.js';
+import { CaptionJobPanel } from '../components/CaptionJobPanel.js';
+import { CaptionTools } from '../components/CaptionTools.js';
 import { CharacterImages } from '../components/CharacterImages.js';
 import { ImageUploader } from '../components/ImageUploader.js';
 import { PurgeDialog } from '../components/PurgeDialog.js';
@@ -67,6 +69,8 @@ function CharacterDetail({ character, onDeleted }: { character: Character; onDel
       </details>
       <h3>Photos</h3>
       <ImageUploader characterId={character.id} onUploaded={() => void utils.characters.invalidate()} />
+      <CaptionJobPanel character={character} />
+      <CaptionTools character={character} />
       <CharacterImages character={character} />
     </section>
   );

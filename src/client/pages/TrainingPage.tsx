@@ -5,12 +5,13 @@ import { Empty, ErrorBox, Loading, QueryView } from '../components/ui.js';
 import { useInfo } from '../hooks/use-info.js';
 import { trpc, type RouterInputs } from '../lib/trpc.js';
 import { Link, useRouter } from '../lib/router.js';
+import { TRAINING_LIST_INPUT } from '../lib/boot-data.js';
 
 export function TrainingPage() {
   const { navigate, search } = useRouter();
   const info = useInfo();
   const characters = trpc.characters.list.useQuery();
-  const jobs = trpc.training.list.useQuery({ limit: 20 }, { refetchInterval: (q) => pollWhileActive(q.state.data?.items) });
+  const jobs = trpc.training.list.useQuery(TRAINING_LIST_INPUT, { refetchInterval: (q) => pollWhileActive(q.state.data?.items) });
   const utils = trpc.useUtils();
   const start = trpc.training.start.useMutation({
     onSuccess: (job) => {

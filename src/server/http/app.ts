@@ -16,8 +16,10 @@ import { MAX_BATCH_ITEMS } from '../../shared/limits.js';
 import type { Services } from '../services/index.js';
 import type { AppRouter } from '../routers/index.js';
 import { createContextFactory } from '../context.js';
+import { SSE_OPTIONS } from '../trpc.js';
 import { toAppError } from '../error-mapping.js';
 import { characterImageRoute, jobFileRoute } from './files.route.js';
+import { jobUpdatesRoute } from './job-updates.route.js';
 import { logsRoute } from './logs.route.js';
 import { createPreHandlers, type PreHandler } from './pre-handlers.js';
 import { sendError } from './respond.js';
@@ -31,6 +33,7 @@ import { createSecurityEdge, type SecurityEdge } from '../security/security-edge
 
 export { MAX_JSON_BODY };
 const TRPC_PREFIX = `${API_PATHS.trpc}/`;
+const JOB_UPDATES_PATH = `${TRPC_PREFIX}jobs.onUpdate`;
 
 /** SSE subscriptions cannot send headers, so their correlation id rides in connectionParams. */
 function correlationFrom(req: IncomingMessage, url: URL): string {
@@ -97,6 +100,7 @@ export function createRequestHandler(opts: {
       if (app.code === 'INTERNAL') log.error({ err: error.cause ?? error, path }, 'procedure failed');
     },
   });
+  const jobUpdates = jobUpdatesRoute(services.jobs, { pingMs: SSE_OPTIONS.ping.intervalMs, client: SSE_OPTIONS.client });
   const routes = new RouteTable(apiRoutes(services, security));
   const staticRoute = createStaticRoute(opts.clientDir);
 
@@ -111,6 +115,8 @@ export function createRequestHandler(opts: {
     if (!isApi) return staticRoute(req, res, p);
     if (isTrpc) {
       checkBatchSize(p, url);
+      // jobs.onUpdate's plain case: one serialization per update for every subscriber.
+      if (p === JOB_UPDATES_PATH && (await jobUpdates(req, res, url))) return;
       return trpc(req, res);
     }
     if (!match) throw AppError.notFound(`No route for ${method} ${p}`);

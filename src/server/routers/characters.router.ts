@@ -13,4 +13,10 @@ export const charactersRouter = (inputs: Inputs) =>
     setCaption: publicProcedure.input(inputs.setCaption).mutation(({ ctx, input }) => ctx.services.characters.setCaption(input)),
     caption: publicProcedure.input(inputs.characterCaption).mutation(({ ctx, input }) => ctx.services.characters.caption(input)),
     deleteImage: publicProcedure.input(inputs.imageRef).mutation(({ ctx, input }) => ctx.services.characters.deleteImage(input)),
+    /** Bulk caption tools (issue #18); editing one caption stays `setCaption`. */
+    captions: router({
+      replace: publicProcedure.input(inputs.captionReplace).mutation(({ ctx, input }) => ctx.services.captions.replace(input)),
+      trigger: publicProcedure.input(inputs.captionTrigger).mutation(({ ctx, input }) => ctx.services.captions.trigger(input)),
+      accept: publicProcedure.input(inputs.captionAccept).mutation(({ ctx, input }) => ctx.services.captions.accept(input)),
+    }),
   });

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { Infrastructure } from '../../shared/node/infrastructure.js';
 import { JobArchive } from '../../shared/node/job-archive.js';
 import { JobRetention } from '../../shared/node/job-retention.js';
-import { runReadinessChecks } from '../../shared/node/readiness/index.js';
+import { readinessFromWorkers } from '../../shared/node/readiness/worker-reports.js';
 import { activeManifests } from '../active-manifests.js';
 import { CharacterImagesService } from './character-images.service.js';
+import { CaptionsService } from './captions.service.js';
 import { CharactersService } from './characters.service.js';
 import { FilesService } from './files.service.js';
 import { JobLogsService } from './job-logs.service.js';
@@ -41,13 +42,14 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     loraStore: loras,
     manifests,
     system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }, () =>
-      runReadinessChecks(config, { redis }),
+      readinessFromWorkers(config, { redis }),
     ),
     jobs,
     training: new TrainingService({ jobs, characters, paths, store, loras, evaluations }),
     evaluations,
     generation: new GenerationService({ jobs, loras }),
     characters: new CharactersService({ characters, store, loras, paths, jobs }),
+    captions: new CaptionsService({ characters }),
     characterImages: new CharacterImagesService({ characters, paths, logger: logger.child({ component: 'character-images' }) }),
     files: new FilesService({ paths, imagesDir: (id) => characters.imagesDir(id) }),
     jobLogs: new JobLogsService({ paths, store, events }),

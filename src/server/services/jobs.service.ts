@@ -14,6 +14,7 @@ import { decodeCursor, encodeCursor } from '../../shared/node/job-index.js';
 import type { JobRetention, PruneOptions, PruneReport } from '../../shared/node/job-retention.js';
 import type { RepairReport } from '../../shared/node/job-index-repair.js';
 import { JobEvents } from '../../shared/node/job-events.js';
+import { JobWatchHub, type JobWatcher } from './job-watch-hub.js';
 import { enqueue, type JobQueue } from '../../shared/node/queues.js';
 import type { VolumePaths } from '../../shared/node/volume.js';
 import type { Redis } from 'ioredis';
@@ -52,7 +53,11 @@ export class JobsService {
       redis: Redis;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.hub = new JobWatchHub({ events: deps.events, load: (id) => this.get(id), reload: (id) => deps.store.get(id) });
+  }
+
+  private readonly hub: JobWatchHub;
 
   static newId(type: JobType): string {
     return `${type}-${randomBytes(6).toString('hex')}`;
@@ -178,40 +183,35 @@ export class JobsService {
     return updated;
   }
 
+  /**
+   * Follows a job: the current record first, then every change, then `end` after a terminal status.
+   * One shared subscription per job (job-watch-hub.ts); resolves with the unsubscribe.
+   */
+  follow(id: string, watcher: JobWatcher): Promise<() => void> {
+    return this.hub.watch(id, watcher);
+  }
+
   /** Current record first, then every change, ending after a terminal status. */
   async *watch(id: string, signal?: AbortSignal): AsyncGenerator<JobRecord> {
     const pending: JobRecord[] = [];
+    let ended = false;
     let wake: (() => void) | null = null;
-    const off = this.deps.events.onJob(id, (record) => {
-      pending.push(record);
-      wake?.();
+    const notify = () => wake?.();
+    const unwatch = await this.follow(id, {
+      update: (u) => (pending.push(u.record), notify()),
+      end: () => ((ended = true), notify()),
     });
-    const onAbort = () => wake?.();
-    signal?.addEventListener('abort', onAbort);
+    signal?.addEventListener('abort', notify);
     try {
-      await this.deps.events.whenReady();
-      let last = await this.get(id);
-      yield last;
-      while (!isTerminal(last.status) && !signal?.aborted) {
-        if (pending.length === 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            // Backstop for a pub/sub message lost during a Redis reconnect.
-            timer = setTimeout(resolve, 5000);
-          });
-          clearTimeout(timer);
-          wake = null;
-          if (pending.length === 0) pending.push((await this.deps.store.get(id)) ?? last);
-        }
-        const next = pending.shift()!;
-        if (next.rev <= last.rev) continue;
-        last = next;
-        yield last;
+      for (;;) {
+        while (pending.length > 0) yield pending.shift()!;
+        if (ended || signal?.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
       }
     } finally {
-      off();
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
+      signal?.removeEventListener('abort', notify);
     }
   }
 }

@@ -55,9 +55,12 @@ export class LorasService {
   /** Refused while a queued or running generation still needs the file. */
   async delete(id: string): Promise<{ id: string; deleted: true }> {
     await this.deps.loras.require(id);
-    const users = (await this.deps.store.active('generation')).filter((j) => j.lora_id === id);
+    const generations = (await this.deps.store.active('generation')).filter((j) => j.lora_id === id);
+    // An unfinished evaluation grid whose row loads this LoRA (its final row, or a row "Use this" registered).
+    const evaluations = (await this.deps.store.active('evaluation')).filter((j) => j.evaluation_rows?.some((r) => r.lora_id === id));
+    const users = [...generations, ...evaluations];
     if (users.length > 0) {
-      throw new AppError('CONFLICT', `LoRA '${id}' is used by ${users.length} unfinished generation job(s): ${users.map((j) => j.id).join(', ')}`);
+      throw new AppError('CONFLICT', `LoRA '${id}' is used by ${users.length} unfinished generation or evaluation job(s): ${users.map((j) => j.id).join(', ')}`);
     }
     await this.deps.loras.delete(id);
     return { id, deleted: true };

@@ -1,12 +1,13 @@
 /**
  * Purging a person: everything made from a character's photos. The plan (also the preview the
  * SPA and CLI show) lists, with counts and bytes: photos and captions, dataset snapshots,
- * LoRAs and checkpoints trained on them, images generated with those LoRAs, and the job logs
+ * LoRAs and checkpoints trained on them, images generated with those LoRAs, evaluation grids of
+ * their trainings (counted with the generated images), and the job logs
  * that get rewritten to ids and events only. The purge job executes it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRecord } from '../jobs.js';
+import type { JobRecord, JobType } from '../jobs.js';
 import type { CharacterStore } from './character-store.js';
 import { JobArchive, jobArchiveDir } from './job-archive.js';
 import type { JobStore } from './job-store.js';
@@ -39,6 +40,10 @@ export interface PurgePlan {
   preview: PurgePreview;
   trainingJobs: JobRecord[];
   generationJobs: JobRecord[];
+  /** Evaluation grids of the person's trainings (issue #17): outputs, logs and records go like a generation's. */
+  evaluationJobs: JobRecord[];
+  /** Caption jobs on the person's photos: stopped first; their logs name only images, but are scrubbed alike. */
+  captionJobs: JobRecord[];
   loraIds: string[];
   /** Files and folders to delete (folders recursively, never following symlinks). */
   paths: string[];
@@ -75,7 +80,7 @@ async function scan(target: string): Promise<Scan> {
 const sum = (files: Scan['files']): PurgeItem => ({ count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) });
 
 /** Live records and those retention moved to the archive (a live record wins over an archived copy). */
-async function allJobs(deps: PurgeDeps, type: 'training' | 'generation', characterId?: string): Promise<JobRecord[]> {
+async function allJobs(deps: PurgeDeps, type: JobType, characterId?: string): Promise<JobRecord[]> {
   const { store } = deps;
   const archived = await new JobArchive(jobArchiveDir(deps.paths)).list({ type, characterId }, null, Number.MAX_SAFE_INTEGER);
   const out: JobRecord[] = [];
@@ -98,6 +103,8 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
   const loraIds = new Set(loraList.map((l) => l.id));
   for (const j of trainingJobs) if (j.result_lora_id) loraIds.add(j.result_lora_id);
   const generationJobs = (await allJobs(deps, 'generation')).filter((j) => j.lora_id && loraIds.has(j.lora_id));
+  const evaluationJobs = (await allJobs(deps, 'evaluation')).filter((j) => j.character_id === characterId || (j.training_id && trainingIds.has(j.training_id)));
+  const captionJobs = await allJobs(deps, 'caption', characterId);
 
   const imagesDir = characters.imagesDir(characterId);
   const characterFiles = (await scan(paths.characterDir(characterId))).files;
@@ -122,10 +129,10 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     loraFiles.push(...(await scan(loras.filePath(id).replace(/\.safetensors$/, '.json'))).files);
   }
   const generated: Scan['files'] = [];
-  for (const job of generationJobs) generated.push(...(await scan(paths.outputsDir(job.id))).files);
+  for (const job of [...generationJobs, ...evaluationJobs]) generated.push(...(await scan(paths.outputsDir(job.id))).files);
   const logs: string[] = [];
   const logFiles: Scan['files'] = [];
-  for (const job of [...trainingJobs, ...generationJobs]) {
+  for (const job of [...trainingJobs, ...generationJobs, ...evaluationJobs, ...captionJobs]) {
     const found = (await scan(paths.jobLog(job.id))).files;
     logFiles.push(...found);
     logs.push(...found.map((f) => f.path));
@@ -144,16 +151,16 @@ export async function planPurge(deps: PurgeDeps, characterId: string): Promise<P
     samples: sum(samples),
     generated_images: sum(generated),
     job_logs: sum(logFiles),
-    active_jobs: [...trainingJobs, ...generationJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
+    active_jobs: [...trainingJobs, ...generationJobs, ...evaluationJobs, ...captionJobs].filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.id),
     total_bytes: [...unique.values()].reduce((a, b) => a + b, 0),
   };
   const targets = [
     paths.characterDir(characterId),
     ...trainingJobs.flatMap((j) => [paths.trainingDir(j.id), paths.outputsDir(j.id)]),
     ...[...loraIds].flatMap((id) => [loras.filePath(id), loras.filePath(id).replace(/\.safetensors$/, '.json')]),
-    ...generationJobs.map((j) => paths.outputsDir(j.id)),
+    ...[...generationJobs, ...evaluationJobs].map((j) => paths.outputsDir(j.id)),
   ];
-  return { preview, trainingJobs, generationJobs, loraIds: [...loraIds], paths: targets, logs };
+  return { preview, trainingJobs, generationJobs, evaluationJobs, captionJobs, loraIds: [...loraIds], paths: targets, logs };
 }
 
 /** What a purged job's record keeps: ids, status, times; no config values, prompts or outputs. */
@@ -200,8 +207,11 @@ export interface PurgeRunOptions {
   stopTimeoutMs?: number;
   /** Runs the archive rewrite while no prune appends to it (the job-history lock). */
   withHistoryLock?: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Extra files made from the LoRAs outside the volume (ComfyUI's links), by LoRA id. */
-  extraPaths?: (loraIds: string[]) => string[];
+  /**
+   * Extra files made from the LoRAs and checkpoints outside the volume (ComfyUI's links), by LoRA
+   * id and by training job id (an evaluation links each checkpoint it renders).
+   */
+  extraPaths?: (loraIds: string[], trainingIds: string[]) => string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -209,7 +219,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Cancels what still runs for the person, then deletes and scrubs everything the plan lists. */
 export async function executePurge(deps: PurgeDeps, characterId: string, opts: PurgeRunOptions): Promise<PurgePreview> {
   const first = await planPurge(deps, characterId);
-  const active = [...first.trainingJobs, ...first.generationJobs].filter((j) => j.status === 'queued' || j.status === 'running');
+  const active = [...first.trainingJobs, ...first.generationJobs, ...first.evaluationJobs, ...first.captionJobs].filter((j) => j.status === 'queued' || j.status === 'running');
   for (const job of active) {
     await opts.cancel(job);
     opts.note(`Cancelled ${job.id} before purging`, 'purge.cancel', { job_id: job.id });
@@ -225,7 +235,8 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
   if (opts.signal?.aborted) throw new Error('Purge cancelled before deleting anything');
   // Jobs that stopped may have written more files: plan again.
   const plan = await planPurge(deps, characterId);
-  for (const target of [...plan.paths, ...(opts.extraPaths?.(plan.loraIds) ?? [])]) {
+  const extra = opts.extraPaths?.(plan.loraIds, plan.trainingJobs.map((j) => j.id)) ?? [];
+  for (const target of [...plan.paths, ...extra]) {
     await fs.rm(target, { recursive: true, force: true });
   }
   opts.note(`Deleted ${plan.paths.length} files and folders`, 'purge.deleted', { ...countsOf(plan.preview) });
@@ -233,15 +244,17 @@ export async function executePurge(deps: PurgeDeps, characterId: string, opts: P
   for (const log of plan.logs) lines += await scrubJobLog(log);
   opts.note(`Rewrote ${plan.logs.length} job logs to ids and events`, 'purge.logs', { logs: plan.logs.length, lines });
   const at = new Date().toISOString();
-  const jobs = [...plan.trainingJobs, ...plan.generationJobs];
+  const jobs = [...plan.trainingJobs, ...plan.generationJobs, ...plan.evaluationJobs, ...plan.captionJobs];
   for (const job of jobs) if (!job.archived) await deps.store.amend(job.id, (r) => scrubRecord(r, at));
   const archive = new JobArchive(jobArchiveDir(deps.paths));
   const rewriteArchive = () => archive.rewrite(new Set(jobs.map((j) => j.id)), (r) => scrubRecord(r, at));
   const archived = await (opts.withHistoryLock ? opts.withHistoryLock(rewriteArchive) : rewriteArchive());
   opts.note(`Scrubbed ${archived} archived job records`, 'purge.archive', { records: archived });
-  opts.note(`Scrubbed ${plan.trainingJobs.length + plan.generationJobs.length} job records`, 'purge.records', {
+  opts.note(`Scrubbed ${jobs.length} job records`, 'purge.records', {
     training_jobs: plan.trainingJobs.map((j) => j.id),
     generation_jobs: plan.generationJobs.map((j) => j.id),
+    evaluation_jobs: plan.evaluationJobs.map((j) => j.id),
+    caption_jobs: plan.captionJobs.map((j) => j.id),
     lora_ids: plan.loraIds,
   });
   return plan.preview;

@@ -20,8 +20,9 @@ export interface PlannedRow {
   lora: { id: string; path: string };
 }
 
-/** ComfyUI link id of a checkpoint file: per training and step, so a purge can find it. */
-export const checkpointLoraId = (trainingId: string, step: number) => `ckpt-${trainingId}-${step}`;
+/** ComfyUI link id of a checkpoint file: per training and step, so a purge finds a training's links by prefix. */
+export const checkpointLinkPrefix = (trainingId: string) => `ckpt-${trainingId}-`;
+export const checkpointLoraId = (trainingId: string, step: number) => `${checkpointLinkPrefix(trainingId)}${step}`;
 
 export async function plannedRows(
   deps: { paths: VolumePaths; loras: LoraStore },

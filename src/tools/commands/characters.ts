@@ -1,4 +1,4 @@
-/** `isengard characters list|create|upload|purge`. */
+/** `isengard characters list|create|upload|caption|purge`. */
 import { createInterface } from 'node:readline';
 import { purgePreviewLines } from '../../shared/purge-preview.js';
 import { uploadImages } from '../client.js';
@@ -57,6 +57,31 @@ const upload: Command = {
   },
 };
 
+const caption: Command = {
+  path: 'characters caption',
+  synopsis: '<character_id> [--all] [--style short|detailed] [--no-trigger]',
+  summary: 'Caption the photos with the caption model (only those without a caption, unless --all)',
+  details: [
+    'Without --all, only photos whose caption is empty (or just the trigger word an upload sets) are captioned:',
+    'a caption typed by hand, or one the model wrote before, stays. --all overwrites every caption.',
+    'Each caption starts with the trigger word unless --no-trigger. Follows the job with progress.',
+  ],
+  options: ['all', 'style', 'no-trigger', 'no-wait'],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx) {
+    const id = ctx.args[0]!;
+    const { job_id } = await ctx.client.characters.caption.mutate({
+      id,
+      mode: ctx.flags.all ? 'all' : 'missing',
+      // Anything but the manifest's options is passed on so the server answers with its own sentence.
+      ...(ctx.flags.style !== undefined ? { style: ctx.flags.style as 'short' } : {}),
+      trigger: ctx.flags['no-trigger'] ? 'none' : 'prefix',
+    });
+    return finishStartedJob(ctx, await ctx.client.jobs.get.query({ id: job_id }));
+  },
+};
+
 const purge: Command = {
   path: 'characters purge',
   synopsis: '<character_id> [--yes]',
@@ -101,4 +126,4 @@ function confirm(question: string, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-export const characterCommands = [list, create, upload, purge];
+export const characterCommands = [list, create, upload, caption, purge];

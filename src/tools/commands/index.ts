@@ -1,15 +1,17 @@
 /** The command table, how argv words select a command, and the help texts built from it. */
 import { GLOBAL_OPTIONS, optionHelp } from '../args.js';
+import { captionsCommand } from './captions.js';
 import { characterCommands } from './characters.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommands } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { jobCommands } from './jobs.js';
 import { loraCommands } from './loras.js';
 import { trainCommands } from './train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, ...trainCommands, generateCommand, ...jobCommands, ...loraCommands];
+export const COMMANDS: readonly Command[] = [infoCommand, doctorCommand, ...characterCommands, captionsCommand, ...trainCommands, ...evaluateCommands, generateCommand, ...jobCommands, ...loraCommands];
 
 export type Resolved =
   | { kind: 'command'; command: Command; args: string[] }
@@ -49,7 +51,7 @@ export function mainHelp(): string[] {
     '',
     'Global options (every command):',
     ...optionHelp(GLOBAL_OPTIONS),
-    '  --no-wait (train, generate)        return once the job is queued',
+    '  --no-wait (train, generate, evaluate) return once the job is queued',
     '',
     EXIT_CODES_HELP,
     'Run `isengard <command> --help` for its options.',

@@ -5,7 +5,9 @@
  * records (live and archived) are scrubbed, and Redis is asked to rewrite its append-only file,
  * which still holds the old command text. Only ids and counts reach this job's own log.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { checkpointLinkPrefix } from '../../../shared/node/evaluation-plan.js';
 import { countsOf, executePurge } from '../../../shared/node/character-purge.js';
 import { withJobHistoryLock } from '../../../shared/node/job-retention.js';
 import { rewriteAofIfEnabled } from '../../../shared/node/redis-aof.js';
@@ -28,8 +30,8 @@ export function createPurgeHandler({ paths, store, characters, loras, comfyuiDir
       note: (message, event, fields) => ctx.logger.info(message, event, fields),
       signal: ctx.signal,
       ...(redis ? { withHistoryLock: <T>(fn: () => Promise<T>) => withJobHistoryLock(redis, fn) } : {}),
-      // ComfyUI's own link to each LoRA (lora-link.ts) lives outside the volume.
-      extraPaths: (ids) => (comfyuiDir ? ids.map((id) => path.join(comfyuiDir, 'models', 'loras', 'isengard', `${id}.safetensors`)) : []),
+      // ComfyUI's own link to each LoRA and evaluated checkpoint (lora-link.ts) lives outside the volume.
+      extraPaths: (ids, trainingIds) => (comfyuiDir ? comfyuiLinks(path.join(comfyuiDir, 'models', 'loras', 'isengard'), ids, trainingIds) : []),
     });
     if (redis) {
       try {
@@ -45,4 +47,17 @@ export function createPurgeHandler({ paths, store, characters, loras, comfyuiDir
     ctx.logger.info(message, 'purge.done', countsOf(preview));
     return { message };
   };
+}
+
+/** `{lora_id}.safetensors` per LoRA, and every `ckpt-{training_id}-{step}.safetensors` an evaluation linked. */
+function comfyuiLinks(dir: string, loraIds: string[], trainingIds: string[]): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // No folder: nothing was ever linked.
+  }
+  const prefixes = trainingIds.map(checkpointLinkPrefix);
+  const checkpoints = names.filter((n) => n.endsWith('.safetensors') && prefixes.some((p) => n.startsWith(p)));
+  return [...loraIds.map((id) => `${id}.safetensors`), ...checkpoints].map((n) => path.join(dir, n));
 }
