@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../shared/node/config.js';
-import { createInfrastructure } from '../shared/node/infrastructure.js';
+import { createInfrastructure, type Infrastructure } from '../shared/node/infrastructure.js';
+import { activeManifests } from './active-manifests.js';
 import { createServices, type Services } from './services/index.js';
 import { createAppRouter, type AppRouter } from './routers/index.js';
 import { createRequestHandler, isStreaming } from './http/app.js';
@@ -25,6 +26,8 @@ export function readVersion(): string {
 export interface ApiServer {
   server: http.Server;
   services: Services;
+  /** The stores and paths the services are built on: for tests and tools, never handed to a route or router. */
+  infra: Infrastructure;
   router: AppRouter;
   /** Resolves once Redis answers (or after timeoutMs): listening earlier would answer 503s. */
   ready(timeoutMs?: number): Promise<boolean>;
@@ -36,8 +39,9 @@ export function createApiServer(config: Config, logger: Logger, opts: { clientDi
   const infra = createInfrastructure(config, logger, { role: 'api' });
   const { redis } = infra;
   const services = createServices(infra, { version: readVersion(), logger });
-  const router = createAppRouter(services.manifests);
+  const router = createAppRouter(activeManifests(config));
   const handler = createRequestHandler({
+    config,
     services,
     router,
     clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'),
@@ -83,5 +87,5 @@ export function createApiServer(config: Config, logger: Logger, opts: { clientDi
     });
   }
 
-  return { server, services, router, ready, close };
+  return { server, services, infra, router, ready, close };
 }

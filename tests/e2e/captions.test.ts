@@ -19,7 +19,7 @@ beforeAll(async () => {
   h = await startHarness({ MOCK_STEP_MS: '1000' });
   id = await characterWithImages(h.stack, 3, 'ohwx_cap');
   // As a caption job leaves them: two machine captions, one of the user's.
-  const store = h.stack.api.services.characterStore;
+  const store = h.stack.api.infra.characters;
   await store.mutate(id, async (c) => {
     const text = ['a woman in a red dress, smiling', 'ohwx_cap, red hat, outdoors', 'my own red words'];
     const images = c.images.map((image, i) => ({ ...image, caption: text[i]!, ...(i < 2 ? { caption_source: florence } : {}) }));

@@ -98,7 +98,7 @@ export async function startStack(
     async waitFor(id, pred = (r) => isTerminal(r.status), timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const record = await api.services.store.get(id);
+        const record = await api.infra.store.get(id);
         if (record && pred(record)) return record;
         if (Date.now() > deadline) {
           throw new Error(`job ${id} did not reach the state in time: ${JSON.stringify(record)}\n${workers.map((w) => w.output.slice(-30).join('\n')).join('\n---\n')}`);

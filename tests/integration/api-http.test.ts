@@ -61,7 +61,7 @@ describe('correlation ids', () => {
     expect(res.headers.get('x-correlation-id')).toBe('test-corr-67890');
     const job = ((await res.json()) as { result: { data: { id: string } } }).result.data;
     expect(job.id).toMatch(/^generation-[0-9a-f]{12}$/);
-    const stored = await stack.api.services.store.get(job.id);
+    const stored = await stack.api.infra.store.get(job.id);
     expect(stored?.correlation_id).toBe('test-corr-67890');
   });
 });

@@ -76,7 +76,7 @@ describe('loras', () => {
     const meta: Lora = { id: loraId, character_id: 'char-000000000001', job_id: 'training-000000000001', trigger_word: 'zz_p', steps: 100, lora_rank: 16, created_at: new Date().toISOString() };
     const file = path.join(stack.volume, 'staged.safetensors');
     fs.writeFileSync(file, Buffer.alloc(16));
-    await stack.api.services.loraStore.register(meta, file);
+    await stack.api.infra.loras.register(meta, file);
     expect((await stack.call<Lora>('loras.get', { id: loraId })).body).toMatchObject({ id: loraId, size: 16 });
 
     const gen = (await stack.call<JobRecord>('generation.start', { config: { prompt: 'zz_p' }, lora_id: loraId })).body;

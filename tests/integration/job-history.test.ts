@@ -11,7 +11,7 @@ const DAY = 86_400_000;
 const cli = (...args: string[]) => runCli([...args, '--url', stack.url]);
 
 async function seed(daysAgo: number, status: JobStatus, type: JobType = 'generation'): Promise<JobRecord> {
-  const store = stack.api.services.store;
+  const store = stack.api.infra.store;
   const n = seq++;
   const record: JobRecord = {
     id: `${type}-${(0xabc000 + n).toString(16).padStart(12, '0')}`,
@@ -35,7 +35,7 @@ beforeAll(async () => {
   // The store's connection may still be coming up (no offline queue): wait until it answers.
   for (let i = 0; ; i++) {
     try {
-      await stack.api.services.store.get('generation-000000000000');
+      await stack.api.infra.store.get('generation-000000000000');
       break;
     } catch (err) {
       if (i > 100) throw err;
@@ -55,8 +55,8 @@ describe('prune and the archive', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Archived 1 finished job\(s\) created before /);
-    expect(await stack.api.services.store.get(oldGen.id)).toBeNull();
-    expect(await stack.api.services.store.get(oldTrain.id)).not.toBeNull();
+    expect(await stack.api.infra.store.get(oldGen.id)).toBeNull();
+    expect(await stack.api.infra.store.get(oldTrain.id)).not.toBeNull();
 
     const got = await stack.call<JobRecord>('jobs.get', { id: oldGen.id });
     expect(got.status).toBe(200);

@@ -57,7 +57,7 @@ describe('cancel', () => {
     expect(again.status).toBe(409);
     expect(again.body.message).toBe(`Job '${running.id}' is already cancelled`);
     // The cancelled queued generation never ran.
-    expect((await stack.api.services.store.get(queued.id))?.started_at).toBeUndefined();
+    expect((await stack.api.infra.store.get(queued.id))?.started_at).toBeUndefined();
   });
 });
 
@@ -147,7 +147,7 @@ describe('one GPU queue: idle workers take jobs, a job runs once', () => {
     await stack.waitFor(training.id, (r) => r.status === 'running');
     const { body: waiting } = await stack.call<JobRecord>('generation.start', { config: { prompt: 'x', width: 512, height: 512, steps: 1 } });
     await new Promise((r) => setTimeout(r, 700)); // the only worker is busy: nobody has taken it
-    expect((await stack.api.services.store.get(waiting.id))?.status).toBe('queued');
+    expect((await stack.api.infra.store.get(waiting.id))?.status).toBe('queued');
     await stack.spawnWorker({ WORKER_NAME: 'idle-w' });
     const first = await stack.waitFor(waiting.id, undefined, 15_000);
     expect(first).toMatchObject({ status: 'completed', worker: 'idle-w', attempts: 1 });
@@ -155,7 +155,7 @@ describe('one GPU queue: idle workers take jobs, a job runs once', () => {
     const { body: next } = await stack.call<JobRecord>('generation.start', { config: { prompt: 'y', width: 512, height: 512, steps: 1 } });
     const second = await stack.waitFor(next.id, undefined, 15_000);
     expect(second).toMatchObject({ status: 'completed', worker: 'idle-w', attempts: 1 });
-    expect((await stack.api.services.store.get(training.id))?.status).toBe('running');
+    expect((await stack.api.infra.store.get(training.id))?.status).toBe('running');
     for (const id of [waiting.id, next.id]) {
       expect((await readLogLines(stack.url, id)).filter((l) => l.event === 'job.start')).toHaveLength(1);
     }

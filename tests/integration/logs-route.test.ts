@@ -12,10 +12,10 @@ let size = 0;
 
 beforeAll(async () => {
   stack = await startStack();
-  const log = new JobLogger({ jobId: JOB, service: 'worker', logPath: stack.api.services.paths.jobLog(JOB), logger: pino({ level: 'silent' }), correlationId: 'c-logs' });
+  const log = new JobLogger({ jobId: JOB, service: 'worker', logPath: stack.api.infra.paths.jobLog(JOB), logger: pino({ level: 'silent' }), correlationId: 'c-logs' });
   for (let i = 0; i < 50; i++) log.info(`line ${i}`, 'test.line', { i });
   log.close();
-  size = fs.statSync(stack.api.services.paths.jobLog(JOB)).size;
+  size = fs.statSync(stack.api.infra.paths.jobLog(JOB)).size;
 });
 afterAll(async () => stack?.stop());
 
@@ -53,7 +53,7 @@ describe('logs route', () => {
     const res = await fetch(`${stack.url}/api/jobs/${JOB}/logs`, { headers: { Range: 'bytes=10-19' } });
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toBe(`bytes 10-19/${size}`);
-    const whole = fs.readFileSync(stack.api.services.paths.jobLog(JOB), 'utf8');
+    const whole = fs.readFileSync(stack.api.infra.paths.jobLog(JOB), 'utf8');
     expect(await res.text()).toBe(whole.slice(10, 20));
     const tail = await fetch(`${stack.url}/api/jobs/${JOB}/logs`, { headers: { Range: 'bytes=-5' } });
     expect(await tail.text()).toBe(whole.slice(-5));
@@ -64,7 +64,7 @@ describe('logs route', () => {
 
   it('?follow=1 streams appended lines until the job is terminal', async () => {
     const { body: job } = await stack.call<{ id: string }>('generation.start', { config: { prompt: 'follow me' } });
-    const file = stack.api.services.paths.jobLog(job.id);
+    const file = stack.api.infra.paths.jobLog(job.id);
     const res = await fetch(`${stack.url}/api/jobs/${job.id}/logs?follow=1`);
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
@@ -81,7 +81,7 @@ describe('logs route', () => {
     const log = new JobLogger({ jobId: job.id, service: 'worker', logPath: file, logger: pino({ level: 'silent' }), correlationId: 'c' });
     log.info('appended later', 'test.append');
     await readUntil(() => text.includes('appended later'));
-    await stack.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
+    await stack.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
     log.info('last words', 'job.complete');
     log.close();
     await readUntil(() => false); // ends by itself
@@ -92,11 +92,11 @@ describe('logs route', () => {
 
   it('jobs.onLog over SSE: events carry byte offsets as ids, and a reconnect with Last-Event-ID resumes after them', async () => {
     const { body: job } = await stack.call<{ id: string }>('generation.start', { config: { prompt: 'sse log' } });
-    const file = stack.api.services.paths.jobLog(job.id);
+    const file = stack.api.infra.paths.jobLog(job.id);
     const log = new JobLogger({ jobId: job.id, service: 'worker', logPath: file, logger: pino({ level: 'silent' }), correlationId: 'c' });
     log.info('second line', 'test.second');
     log.close();
-    await stack.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
+    await stack.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
     const url = `${stack.url}/api/trpc/jobs.onLog?input=${encodeURIComponent(JSON.stringify({ jobId: job.id }))}`;
     const sse = async (headers: Record<string, string> = {}) => {
       const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers } });

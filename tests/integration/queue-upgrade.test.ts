@@ -43,11 +43,11 @@ describe('jobs left in the old per-type queues', () => {
       // An old worker took this one (active, record running) and died: no lease is left.
       await old.createJob({ id: orphaned.id, correlation_id: orphaned.correlation_id }).setId(orphaned.id).save();
       await redis.multi().lrem(oldKey('waiting'), 0, orphaned.id).lpush(oldKey('active'), orphaned.id).exec();
-      await stack.api.services.store.update(orphaned.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
+      await stack.api.infra.store.update(orphaned.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
       // This one an old worker is still running: it holds the lease, so the job stays where that worker acknowledges it.
       await old.createJob({ id: stillRunning.id, correlation_id: stillRunning.correlation_id }).setId(stillRunning.id).save();
       await redis.multi().lrem(oldKey('waiting'), 0, stillRunning.id).lpush(oldKey('active'), stillRunning.id).set(`isengard:job-lease:${stillRunning.id}`, 'old-worker', 'PX', 60_000).exec();
-      await stack.api.services.store.update(stillRunning.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
+      await stack.api.infra.store.update(stillRunning.id, (r) => ({ ...r, status: 'running', attempts: 1, worker: 'old-worker', started_at: new Date().toISOString() }));
 
       const worker = await stack.spawnWorker({ WORKER_NAME: 'upgraded-w' });
       for (const job of [waiting, handedOver]) {
@@ -60,7 +60,7 @@ describe('jobs left in the old per-type queues', () => {
       expect(await redis.lrange(oldKey('active'), 0, -1)).toEqual([stillRunning.id]);
       expect(await redis.hkeys(oldKey('jobs'))).toEqual([stillRunning.id]);
       expect(await redis.llen(oldKey('waiting'))).toBe(0);
-      expect(await stack.api.services.store.get(stillRunning.id)).toMatchObject({ status: 'running', attempts: 1, worker: 'old-worker' });
+      expect(await stack.api.infra.store.get(stillRunning.id)).toMatchObject({ status: 'running', attempts: 1, worker: 'old-worker' });
       expect(await redis.hlen(newKey('jobs'))).toBe(0);
     } finally {
       await old.close(1000);

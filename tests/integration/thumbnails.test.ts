@@ -55,7 +55,7 @@ describe('character photo thumbnails', () => {
     const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'isengard-outside-')), 'secret.png');
     fs.writeFileSync(outside, await pngOf(600, 600));
     const link = 'img-00000000beef.png';
-    fs.symlinkSync(outside, path.join(stack.api.services.characterStore.imagesDir(characterId), link));
+    fs.symlinkSync(outside, path.join(stack.api.infra.characters.imagesDir(characterId), link));
     const before = stack.api.services.thumbnails.renders;
     const res = await fetch(`${stack.url}/api/characters/${characterId}/images/${link}?w=256`);
     expect(res.status).toBe(404);
@@ -74,7 +74,7 @@ describe('character photo thumbnails', () => {
 describe('job image thumbnails', () => {
   it('a job output gets a thumbnail too', async () => {
     const id = 'generation-0000000000aa';
-    const dir = stack.api.services.paths.outputsDir(id);
+    const dir = stack.api.infra.paths.outputsDir(id);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'out_0.png'), await pngOf(1024, 1024));
     const res = await fetch(`${stack.url}/api/jobs/${id}/files/out_0.png?w=256`);

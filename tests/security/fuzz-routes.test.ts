@@ -316,7 +316,7 @@ describe('plain routes under hostile paths and headers', () => {
     // Big enough to outgrow the socket buffers, so the server is left waiting on a reader that is gone.
     const job = (await stack.call<{ id: string }>('generation.start', { config: { prompt: 'slow reader' } })).body.id;
     const line = JSON.stringify({ ts: new Date().toISOString(), level: 'INFO', msg: 'x'.repeat(400) }) + '\n';
-    const fd = fs.openSync(stack.api.services.paths.jobLog(job), 'a');
+    const fd = fs.openSync(stack.api.infra.paths.jobLog(job), 'a');
     const block = Buffer.from(line.repeat(2500));
     for (let written = 0; written < 32 * 1024 * 1024; written += block.length) fs.writeSync(fd, block);
     fs.closeSync(fd);

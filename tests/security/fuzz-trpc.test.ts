@@ -107,7 +107,7 @@ beforeAll(async () => {
   const loraId = 'lora-0123456789ab';
   const loraSource = path.join(sandbox.volume, 'lora-source.safetensors');
   fs.writeFileSync(loraSource, 'not really a lora');
-  await stack.api.services.loraStore.register(
+  await stack.api.infra.loras.register(
     { id: loraId, character_id: withImages, job_id: training, trigger_word: 'fuzz_person', steps: 100, lora_rank: 16, created_at: new Date().toISOString() },
     loraSource,
   );

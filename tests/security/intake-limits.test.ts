@@ -108,7 +108,7 @@ describe('limits through the API', () => {
 
   async function characterWith(n: number): Promise<string> {
     const { id } = await stack.api.services.characters.create({ name: `Full ${n}`, trigger_word: 'full_person' });
-    await stack.api.services.characterStore.mutate(id, (c) => ({
+    await stack.api.infra.characters.mutate(id, (c) => ({
       ...c,
       images: Array.from({ length: n }, (_, i) => ({ name: `img-${i.toString(16).padStart(12, '0')}.png`, width: 300, height: 300, caption: 'x' })),
     }));
@@ -127,7 +127,7 @@ describe('limits through the API', () => {
     ]);
     const stored = fs.readdirSync(path.join(sandbox.volume, 'characters', almost, 'images')).filter((f) => !f.endsWith('.txt'));
     expect(stored).toHaveLength(1);
-    expect((await stack.api.services.characterStore.require(almost)).images).toHaveLength(cap);
+    expect((await stack.api.infra.characters.require(almost)).images).toHaveLength(cap);
 
     const full = await postUpload(stack.url, almost, multipart([{ filename: 'p.png', data: png }]));
     expect(full.status).toBe(400);

@@ -43,7 +43,7 @@ describe('job logs', () => {
 
   it('what a backend logs with absolute paths (config file, saved images) reaches the download relative to the volume', async () => {
     const id = 'training-00000000beef';
-    const { paths } = stack.api.services;
+    const { paths } = stack.api.infra;
     const log = new JobLogger({ jobId: id, service: 'worker', logPath: paths.jobLog(id), logger: silentLogger() });
     const config = path.join(paths.trainingDir(id), 'config.yaml');
     log.info('ai-toolkit config written', 'trainer.config', { path: config, datasets: [{ folder_path: path.join(paths.trainingDir(id), 'dataset') }] });

@@ -50,15 +50,15 @@ describe('dataset snapshots', () => {
   }, 30_000);
 
   it('the sweep removes snapshots of final jobs and leaves active or unknown young ones', async () => {
-    const { services } = stack.api;
+    const { services, infra } = stack.api;
     const finalId = 'training-0000000000f1';
     const activeId = 'training-0000000000a1';
     const unknownId = 'training-0000000000u1';
     const record = (id: string, status: 'failed' | 'running') => ({
       id, type: 'training' as const, status, correlation_id: 'c', config: {}, character_id: character, created_at: new Date().toISOString(), progress: 0, outputs: [], attempts: 1, rev: 0,
     });
-    await services.store.create(record(finalId, 'failed'));
-    await services.store.create(record(activeId, 'running'));
+    await infra.store.create(record(finalId, 'failed'));
+    await infra.store.create(record(activeId, 'running'));
     for (const id of [finalId, activeId, unknownId]) {
       fs.mkdirSync(dataset(id), { recursive: true });
       fs.writeFileSync(path.join(dataset(id), 'img.png'), 'x');

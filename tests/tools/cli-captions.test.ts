@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await startStack();
   id = await characterWithImages(stack, 3, 'cli_cap');
   // Two machine captions (as a caption job leaves them) and one of the user's.
-  const store = stack.api.services.characterStore;
+  const store = stack.api.infra.characters;
   const character = await store.mutate(id, async (c) => {
     const captions = ['a woman in a red dress', 'cli_cap, red hat outdoors', 'my own red words'];
     const next = c.images.map((image, i) => ({ ...image, caption: captions[i]!, ...(i < 2 ? { caption_source: florence } : {}) }));
@@ -71,7 +71,7 @@ describe('CLI: characters captions', () => {
     expect((await get()).images.map((i) => i.caption)).toEqual(['a woman in a blue dress', 'blue hat outdoors', 'my own blue words']);
 
     // Machine captions again, then accept one by name and the rest with --all.
-    await stack.api.services.characterStore.mutate(id, (c) => ({ ...c, images: c.images.map((i) => ({ ...i, caption_source: florence })) }));
+    await stack.api.infra.characters.mutate(id, (c) => ({ ...c, images: c.images.map((i) => ({ ...i, caption_source: florence })) }));
     const one = await cli('characters', 'captions', 'accept', id, images[1]!);
     expect([one.code, one.stdout.split('\n')[0]]).toEqual([0, `1 caption changed: ${images[1]}`]);
     const all = await cli('characters', 'captions', 'accept', id, '--all', '--json');

@@ -186,7 +186,7 @@ describe('a session: character → upload → train → generate → jobs', () =
     const r = await cli('jobs', 'logs', job.id, '--follow');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/job\.complete/);
-    expect((await stack.api.services.store.get(job.id))?.status).toBe('completed');
+    expect((await stack.api.infra.store.get(job.id))?.status).toBe('completed');
   });
 
   it('Ctrl-C stops following (exit 130) but leaves the job running', async () => {
@@ -196,7 +196,7 @@ describe('a session: character → upload → train → generate → jobs', () =
     const r = await following.done;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain(`Stopped following ${id}; it keeps running`);
-    expect((await stack.api.services.store.get(id))?.status).toBe('running');
+    expect((await stack.api.infra.store.get(id))?.status).toBe('running');
     await stack.call('jobs.cancel', { id });
     await stack.waitFor(id);
   });

@@ -7,8 +7,8 @@
  *   4. any error, from any step → the one mapping (error-mapping.ts) → status + ErrorBody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import type { Config } from '../../shared/node/config.js';
 import { acceptCorrelationId, CORRELATION_HEADER, runWithCorrelation } from '../../shared/node/correlation.js';
 import { AppError } from '../../shared/errors.js';
 import { API_PATHS } from '../../shared/http-api.js';
@@ -25,6 +25,7 @@ import { createPreHandlers, type PreHandler } from './pre-handlers.js';
 import { sendError } from './respond.js';
 import { RouteTable, type Route } from './route-table.js';
 import { createStaticRoute } from './static.route.js';
+import { createTrpcHandler } from './trpc-handler.js';
 import { MAX_JSON_BODY, systemRoutes } from './system.routes.js';
 import { uploadRoute } from './upload.route.js';
 import { readJsonBody } from './read-json-body.js';
@@ -69,6 +70,7 @@ export function apiRoutes(services: Services, security: SecurityEdge): Route[] {
 }
 
 export function createRequestHandler(opts: {
+  config: Config;
   services: Services;
   router: AppRouter;
   clientDir: string;
@@ -78,14 +80,14 @@ export function createRequestHandler(opts: {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
   const security = createSecurityEdge({
-    config: services.config,
+    config: opts.config,
     rateLimiter: services.rateLimiter,
     sessions: services.sessions,
     readJson: (req) => readJsonBody(req, MAX_JSON_BODY),
     logger,
   });
   const preHandlers = opts.preHandlers ?? createPreHandlers(security);
-  const trpc = createHTTPHandler({
+  const trpc = createTrpcHandler({
     router: opts.router,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
@@ -117,7 +119,7 @@ export function createRequestHandler(opts: {
       checkBatchSize(p, url);
       // jobs.onUpdate's plain case: one serialization per update for every subscriber.
       if (p === JOB_UPDATES_PATH && (await jobUpdates(req, res, url))) return;
-      return trpc(req, res);
+      return trpc(req, res, url);
     }
     if (!match) throw AppError.notFound(`No route for ${method} ${p}`);
     await match.route.handle({ req, res, url, params: match.params });

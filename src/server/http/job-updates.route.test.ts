@@ -29,7 +29,7 @@ async function createJob(status: JobRecord['status']): Promise<JobRecord> {
     attempts: 1,
     rev: 0,
   } as JobRecord;
-  await stack.api.services.store.create(record);
+  await stack.api.infra.store.create(record);
   return record;
 }
 
@@ -76,9 +76,9 @@ describe('jobs.onUpdate SSE route', () => {
     expect(viaTrpc).toHaveBeenCalledTimes(1);
     viaTrpc.mockRestore();
     for (const s of [ours, ref]) await s.readUntil((t) => dataEvents(t).length === 1);
-    await stack.api.services.store.update(job.id, (r) => ({ ...r, progress: 0.5, message: 'half' }));
+    await stack.api.infra.store.update(job.id, (r) => ({ ...r, progress: 0.5, message: 'half' }));
     for (const s of [ours, ref]) await s.readUntil((t) => dataEvents(t).length === 2);
-    await stack.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', progress: 1, finished_at: new Date().toISOString() }));
+    await stack.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', progress: 1, finished_at: new Date().toISOString() }));
     const [a, b] = await Promise.all([ours.readUntil(() => false), ref.readUntil(() => false)]);
     expect(a).toBe(b);
     expect(a).toMatch(/^event: connected\ndata: \{"reconnectAfterInactivityMs":25000\}\n\n\n/);
@@ -110,7 +110,7 @@ describe('jobs.onUpdate SSE route', () => {
     ac.abort();
     await leaving.body?.cancel().catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
-    await stack.api.services.store.update(job.id, (r) => ({ ...r, status: 'cancelled', finished_at: new Date().toISOString() }));
+    await stack.api.infra.store.update(job.id, (r) => ({ ...r, status: 'cancelled', finished_at: new Date().toISOString() }));
     expect(dataEvents(await staying.readUntil(() => false))).toHaveLength(2);
   });
 });

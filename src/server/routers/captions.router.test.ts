@@ -21,7 +21,7 @@ async function* files(n: number): AsyncGenerator<UploadPart> {
 async function characterWith(trigger: string, captions: { caption: string; source?: CaptionSource }[]) {
   const character = await c().characters.create({ name: 'Cap', trigger_word: trigger });
   await h.api.services.characterImages.addImages(character.id, files(captions.length));
-  const store = h.api.services.characterStore;
+  const store = h.api.infra.characters;
   const stored = await store.mutate(character.id, async (current) => {
     const images = current.images.map((image, i) => {
       const { caption, source } = captions[i]!;
@@ -33,7 +33,7 @@ async function characterWith(trigger: string, captions: { caption: string; sourc
   return { id: character.id, names: stored.images.map((i) => i.name) };
 }
 
-const txt = (id: string, image: string) => fs.readFileSync(path.join(h.api.services.characterStore.imagesDir(id), captionFileName(image)), 'utf8');
+const txt = (id: string, image: string) => fs.readFileSync(path.join(h.api.infra.characters.imagesDir(id), captionFileName(image)), 'utf8');
 
 describe('characters.captions.replace', () => {
   it('replaces literal text across one character, marks changed captions as the user’s, rewrites their .txt', async () => {
@@ -79,7 +79,7 @@ describe('characters.captions.replace', () => {
 
   it('a .txt that cannot be written leaves every caption and file as it was', async () => {
     const { id, names } = await characterWith('roll_person', [{ caption: 'red one' }, { caption: 'red two' }]);
-    const blocked = path.join(h.api.services.characterStore.imagesDir(id), captionFileName(names[1]!));
+    const blocked = path.join(h.api.infra.characters.imagesDir(id), captionFileName(names[1]!));
     fs.rmSync(blocked);
     fs.mkdirSync(blocked);
     fs.writeFileSync(path.join(blocked, 'keep'), 'x');

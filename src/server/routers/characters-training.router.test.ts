@@ -47,7 +47,7 @@ describe('characters', () => {
     const image = result.uploaded[0]!.name;
     const stored = await c().characters.setCaption({ id: character.id, image, caption: 'imgs_person smiling' });
     expect(stored.images).toEqual([{ name: image, width: 320, height: 400, caption: 'imgs_person smiling', caption_source: { kind: 'user' } }]);
-    const dir = h.api.services.characterStore.imagesDir(character.id);
+    const dir = h.api.infra.characters.imagesDir(character.id);
     expect(fs.readFileSync(path.join(dir, image.replace('.png', '.txt')), 'utf8')).toBe('imgs_person smiling');
     expect(fs.readdirSync(dir).sort()).toEqual([image, image.replace('.png', '.txt')].sort());
     await expect(c().characters.setCaption({ id: character.id, image: 'img-000000000000.png', caption: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -66,7 +66,7 @@ describe('characters', () => {
       message: "Parameter 'images' is not a valid multipart body: Unexpected end of form",
     });
     expect((await c().characters.get({ id: character.id })).images).toEqual([]);
-    const dir = h.api.services.characterStore.imagesDir(character.id);
+    const dir = h.api.infra.characters.imagesDir(character.id);
     expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
   });
 
@@ -84,7 +84,7 @@ describe('training', () => {
     const character = await characterWithImages('snap_person', 2);
     const job = await c().training.start({ character_id: character.id, config: { steps: 100 } });
     expect(job).toMatchObject({ type: 'training', status: 'queued', character_id: character.id });
-    const dataset = path.join(h.api.services.paths.trainingDir(job.id), 'dataset');
+    const dataset = path.join(h.api.infra.paths.trainingDir(job.id), 'dataset');
     const before = fs.readdirSync(dataset).sort();
     expect(before.filter((f) => f.endsWith('.png'))).toHaveLength(2);
     const image = (await c().characters.get({ id: character.id })).images[0]!.name;

@@ -10,9 +10,9 @@ import { parseJobLogText, type JobLogRecord } from '../../shared/job-log.js';
 const h = useCaller();
 const start = (prompt: string, cid = 'caller-start') =>
   h.as(cid, (c) => c.generation.start({ config: { prompt, steps: 1, width: 512, height: 512 }, count: 1 }));
-const logOf = (id: string) => parseJobLogText(fs.readFileSync(h.api.services.paths.jobLog(id), 'utf8')) as JobLogRecord[];
+const logOf = (id: string) => parseJobLogText(fs.readFileSync(h.api.infra.paths.jobLog(id), 'utf8')) as JobLogRecord[];
 const markRunning = (id: string) =>
-  h.api.services.store.update(id, (r) => (r.status === 'queued' ? { ...r, status: 'running', started_at: new Date().toISOString(), worker: 'test' } : null));
+  h.api.infra.store.update(id, (r) => (r.status === 'queued' ? { ...r, status: 'running', started_at: new Date().toISOString(), worker: 'test' } : null));
 
 /** In-process, a tracked event is tRPC's envelope `[id, data, marker]`; over SSE it becomes `{id, data}`. */
 const untrack = <D>(event: unknown) => {
@@ -71,7 +71,7 @@ describe('jobs.cancel', () => {
 
   it('a finished job cannot be cancelled (409) and an unknown one is 404', async () => {
     const job = await start('done already');
-    await h.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
+    await h.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
     await expect(h.as('c', (c) => c.jobs.cancel({ id: job.id }))).rejects.toMatchObject({ code: 'CONFLICT', message: `Job '${job.id}' is already completed` });
     await expect(h.as('c', (c) => c.jobs.cancel({ id: 'generation-000000000000' }))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(h.as('c', (c) => c.jobs.cancel({ id: '../x' }))).rejects.toMatchObject({ code: 'BAD_REQUEST', message: "Parameter 'id' is not a valid id" });
@@ -85,8 +85,8 @@ describe('jobs.onUpdate (watch)', () => {
     const seen = take(stream, (r) => r.status === 'completed');
     await new Promise((r) => setTimeout(r, 50));
     await markRunning(job.id);
-    await h.api.services.store.update(job.id, (r) => ({ ...r, progress: 0.5 }));
-    await h.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', progress: 1, finished_at: new Date().toISOString() }));
+    await h.api.infra.store.update(job.id, (r) => ({ ...r, progress: 0.5 }));
+    await h.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', progress: 1, finished_at: new Date().toISOString() }));
     const records = await seen;
     expect(records[0]!.status).toBe('queued');
     expect(records.at(-1)!.status).toBe('completed');
@@ -108,11 +108,11 @@ describe('jobs.onLog', () => {
     await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 3; i++) log.info(`line ${i}`, 'test.line', { i });
     log.close();
-    await h.api.services.store.update(job.id, (r) => ({ ...r, status: 'failed', error: 'x', finished_at: new Date().toISOString() }));
+    await h.api.infra.store.update(job.id, (r) => ({ ...r, status: 'failed', error: 'x', finished_at: new Date().toISOString() }));
     const all = (await events).map((e) => untrack<{ lines: JobLogRecord[] }>(e));
     const lines = all.flatMap((e) => e.data.lines);
     expect(lines.map((l) => l.event)).toEqual(['job.queued', 'test.line', 'test.line', 'test.line']);
-    expect(Number(all.at(-1)!.id)).toBe(fs.statSync(h.api.services.paths.jobLog(job.id)).size);
+    expect(Number(all.at(-1)!.id)).toBe(fs.statSync(h.api.infra.paths.jobLog(job.id)).size);
   });
 
   it('resumes after lastEventId without repeating a line (what the SSE link sends on reconnect)', async () => {
@@ -120,8 +120,8 @@ describe('jobs.onLog', () => {
     const log = h.api.services.jobs.jobLogger(job.id);
     log.info('second', 'test.second');
     log.close();
-    await h.api.services.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
-    const firstLine = fs.readFileSync(h.api.services.paths.jobLog(job.id), 'utf8').indexOf('\n') + 1;
+    await h.api.infra.store.update(job.id, (r) => ({ ...r, status: 'completed', finished_at: new Date().toISOString() }));
+    const firstLine = fs.readFileSync(h.api.infra.paths.jobLog(job.id), 'utf8').indexOf('\n') + 1;
     const stream = await h.caller().jobs.onLog({ jobId: job.id, lastEventId: String(firstLine) });
     const lines = (await take(stream, () => false)).flatMap((e) => untrack<{ lines: JobLogRecord[] }>(e).data.lines);
     expect(lines.map((l) => l.msg)).toEqual(['second']);

@@ -1,4 +1,7 @@
-/** Builds every service once per API process from its infrastructure. */
+/**
+ * Builds every service once per API process from its infrastructure. Routers and routes get only
+ * these services, never a store or a path: the raw infrastructure stays with api-server.ts.
+ */
 import type { Logger } from 'pino';
 import type { Infrastructure } from '../../shared/node/infrastructure.js';
 import { JobArchive } from '../../shared/node/job-archive.js';
@@ -34,13 +37,6 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
   const lorasService = new LorasService({ loras, store, characters, paths });
   const evaluations = new EvaluationsService({ jobs, store, characters, loras, lorasService, paths, image: manifests.image });
   return {
-    config,
-    paths,
-    store,
-    events,
-    characterStore: characters,
-    loraStore: loras,
-    manifests,
     system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }, () =>
       readinessFromWorkers(config, { redis }),
     ),

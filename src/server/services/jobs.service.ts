@@ -93,7 +93,8 @@ export class JobsService {
     await this.deps.store.create(record);
     const log = this.jobLogger(id);
     try {
-      log.info(`Job queued`, 'job.queued', {
+      // Awaited before the enqueue, so job.queued comes before anything a worker writes.
+      await log.logAsync('INFO', `Job queued`, 'job.queued', {
         job_type: job.type,
         config: job.config,
         character_id: job.character_id,

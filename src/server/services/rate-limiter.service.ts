@@ -11,8 +11,20 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../../shared/errors.js';
 import { KEY_PREFIX, withRedis } from '../../shared/node/redis.js';
+import { redisScript, type RedisScript } from '../../shared/node/redis-script.js';
 
 const WINDOW_MS = 60_000;
+
+/**
+ * One hit, atomically and in one round trip: count it in this minute's key (kept two minutes, long
+ * enough to be the next minute's "previous"), and read the previous minute's count.
+ * KEYS = this minute, previous minute; ARGV = expiry in ms. Returns {current, previous}.
+ */
+const HIT_SCRIPT = `
+local current = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {current, tonumber(redis.call('GET', KEYS[2]) or '0')}
+`;
 
 export type RateBucket = 'changes' | 'auth-failures';
 
@@ -22,10 +34,14 @@ const WHAT: Record<RateBucket, (limit: number) => string> = {
 };
 
 export class RateLimiter {
+  private readonly hitScript: RedisScript;
+
   constructor(
     private readonly redis: Redis,
     private readonly limits: Record<RateBucket, number>,
-  ) {}
+  ) {
+    this.hitScript = redisScript(redis, 'isengardRateHit', HIT_SCRIPT);
+  }
 
   private key(bucket: RateBucket, client: string, window: number): string {
     return `${KEY_PREFIX}rl:${bucket}:${client}:${window}`;
@@ -36,8 +52,8 @@ export class RateLimiter {
     const now = Date.now();
     const window = Math.floor(now / WINDOW_MS);
     const current = this.key(bucket, client, window);
-    const reply = await withRedis(() => this.redis.multi().incr(current).pexpire(current, 2 * WINDOW_MS).get(this.key(bucket, client, window - 1)).exec());
-    this.judge(bucket, now, Number(reply?.[0]?.[1] ?? 0), Number(reply?.[2]?.[1] ?? 0));
+    const [count, previous] = (await withRedis(() => this.hitScript([current, this.key(bucket, client, window - 1)], [2 * WINDOW_MS]))) as [number, number];
+    this.judge(bucket, now, count, previous);
   }
 
   /** Throws TOO_MANY_REQUESTS when the client is already past its limit, without counting. */

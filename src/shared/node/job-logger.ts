@@ -13,6 +13,39 @@ export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
 const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const;
 
+const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
+
+/**
+ * open and one write on libuv's pool, resolving once the write is done. Plain callbacks:
+ * fs.promises.appendFile costs about twice the CPU per line.
+ */
+function appendOnce(file: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, APPEND_FLAGS, 0o644, (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      fs.write(fd, line, (writeErr) => {
+        // Closing a regular file is one quick syscall: not worth a trip to the pool and back.
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* the line is written or the write failed; nothing more to do with the descriptor */
+        }
+        if (writeErr) reject(writeErr);
+        else resolve();
+      });
+    });
+  });
+}
+
+/** Log folders this process has made: one mkdir per folder, not one per job (ENOENT makes it again). */
+const madeDirs = new Set<string>();
+
+function ensureDir(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  fs.mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {
   const ordered: Record<string, unknown> = {
@@ -65,6 +98,45 @@ export class JobLogger {
   }
 
   log(level: JobLogLevel, msg: string, event?: string, fields?: LogFields): void {
+    const line = this.format(level, msg, event, fields);
+    try {
+      fs.writeSync(this.descriptor(), line);
+    } catch (err) {
+      // A full or unwritable volume must not take the job down with it; pino still has the line.
+      this.pino.error({ err }, 'job log write failed');
+    }
+  }
+
+  /**
+   * The same record as `log`, appended without holding a descriptor and without blocking the event
+   * loop (open, write and close run on libuv's pool): for the API, which writes one line per job
+   * per request. Resolves once the line is in the file, so what the caller does next (enqueue the
+   * job) comes after it in the log. One `write()` on an O_APPEND descriptor, as `log` does.
+   */
+  async logAsync(level: JobLogLevel, msg: string, event?: string, fields?: LogFields): Promise<void> {
+    const line = this.format(level, msg, event, fields);
+    try {
+      await this.appendLine(line);
+    } catch (err) {
+      this.pino.error({ err }, 'job log write failed');
+    }
+  }
+
+  private async appendLine(line: string): Promise<void> {
+    const dir = path.dirname(this.path);
+    ensureDir(dir);
+    try {
+      await appendOnce(this.path, line);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      madeDirs.delete(dir);
+      ensureDir(dir);
+      await appendOnce(this.path, line);
+    }
+  }
+
+  /** Builds the file's line (paths relative to the volume) and mirrors the record to pino. */
+  private format(level: JobLogLevel, msg: string, event?: string, fields?: LogFields): string {
     const correlation_id = this.fixedCorrelationId ?? getCorrelationId();
     const record: JobLogRecord = {
       ts: new Date().toISOString(),
@@ -78,12 +150,7 @@ export class JobLogger {
     };
     // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
-    try {
-      fs.writeSync(this.descriptor(), formatJobLogLine(record));
-    } catch (err) {
-      // A full or unwritable volume must not take the job down with it; pino still has the line.
-      this.pino.error({ err }, 'job log write failed');
-    }
+    return formatJobLogLine(record);
   }
 
   /**
@@ -103,8 +170,16 @@ export class JobLogger {
 
   private descriptor(): number {
     if (this.fd === null) {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true });
-      this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+      const open = () => fs.openSync(this.path, APPEND_FLAGS, 0o644);
+      ensureDir(path.dirname(this.path));
+      try {
+        this.fd = open();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        madeDirs.delete(path.dirname(this.path));
+        ensureDir(path.dirname(this.path));
+        this.fd = open();
+      }
     }
     return this.fd;
   }

@@ -21,6 +21,7 @@ import {
   type IndexEntry,
 } from './job-index.js';
 import { KEY_PREFIX, withRedis } from './redis.js';
+import { redisScript, type RedisScript } from './redis-script.js';
 
 export const JOB_UPDATES_CHANNEL = `${KEY_PREFIX}job-updates`;
 export const JOB_KEY_PREFIX = `${KEY_PREFIX}job:`;
@@ -64,8 +65,10 @@ export class JobStore {
   /** WATCH is per connection and any EXEC clears it, so transactions get their own connection, one at a time. */
   private readonly tx: Redis;
   private txChain: Promise<unknown> = Promise.resolve();
+  private readonly createScript: RedisScript;
 
   constructor(private readonly redis: Redis) {
+    this.createScript = redisScript(redis, 'isengardCreateJob', CREATE_SCRIPT);
     this.tx = redis.duplicate();
     // Failures surface on the commands themselves; the event would only print "Unhandled error".
     this.tx.on('error', () => undefined);
@@ -78,7 +81,7 @@ export class JobStore {
   async create(record: JobRecord): Promise<void> {
     const json = JSON.stringify(record);
     const created = await withRedis(() =>
-      this.redis.eval(CREATE_SCRIPT, 1 + indexKeysOf(record).length, jobKey(record.id), ...indexKeysOf(record), json, scoreOf(record), record.id, JOB_UPDATES_CHANNEL),
+      this.createScript([jobKey(record.id), ...indexKeysOf(record)], [json, scoreOf(record), record.id, JOB_UPDATES_CHANNEL]),
     );
     if (created !== 1) throw new AppError('CONFLICT', `Job '${record.id}' already exists`);
   }
