@@ -5,7 +5,7 @@ import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
 import { Loading } from './components/ui.js';
-import { CharactersPage, GeneratePage, JobsPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
+import { CharactersPage, EvaluationPage, GeneratePage, JobsPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
 
 const NAV = [
   { to: '/characters', label: 'Characters' },
@@ -39,6 +39,7 @@ function Page({ path }: { path: string }) {
   if (matchPath('/generate', path)) return <GeneratePage />;
   if (matchPath('/jobs', path)) return <JobsPage />;
   if ((m = matchPath('/jobs/:jobId', path))) return <JobsPage jobId={m.jobId} />;
+  if ((m = matchPath('/evaluations/:id', path))) return <EvaluationPage key={m.id} id={m.id!} />;
   return (
     <div className="page">
       <h1>Not found</h1>

@@ -126,7 +126,8 @@ describe('web app', () => {
   it('generates with a LoRA and upscale; the full-size image is 2x the requested size', async () => {
     const { page } = h;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Generate' }).click();
-    await page.getByLabel('Prompt').fill('a portrait of ohwx_anna, cinematic light');
+    // Exact: until Generate renders, the training page's "Evaluation prompts" would match too.
+    await page.getByLabel('Prompt', { exact: true }).fill('a portrait of ohwx_anna, cinematic light');
     // flux-schnell has no guidance: the control is disabled and says why; dev brings it back.
     const guidance = page.getByLabel('Guidance Scale');
     expect(await guidance.isDisabled()).toBe(false);

@@ -22,16 +22,19 @@ export function EvaluationCellDialog(props: { grid: EvaluationGrid; row: Evaluat
   const { grid, row, cell, image, onClose } = props;
   const [use, setUse] = useState<{ pending: boolean; error: unknown; done: Awaited<ReturnType<UseCell>> | null }>({ pending: false, error: null, done: null });
   const close = useRef<HTMLButtonElement>(null);
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  // Once per opening: the live grid re-renders this dialog on every refetch, which must not move focus.
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     close.current?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onCloseRef.current();
     window.addEventListener('keydown', onKey);
     return () => {
       window.removeEventListener('keydown', onKey);
       opener?.focus?.(); // back to the cell that opened it
     };
-  }, [onClose]);
+  }, []);
 
   const title = cellName(row.step, cell.strength);
   const prompt = grid.prompts[cell.prompt_index] ?? '';
@@ -69,7 +72,8 @@ export function EvaluationCellDialog(props: { grid: EvaluationGrid; row: Evaluat
             </div>
           </dl>
           <div className="actions">
-            <button type="button" onClick={() => void choose()} disabled={use.pending || !row.lora_id} title={row.lora_id ? undefined : 'This checkpoint has no LoRA registered yet'}>
+            {/* A checkpoint row has no LoRA until the first "Use this" registers one: the server does that. */}
+            <button type="button" onClick={() => void choose()} disabled={use.pending}>
               {use.pending ? 'Saving…' : 'Use this'}
             </button>
             <a className="button secondary" href={url} target="_blank" rel="noreferrer">

@@ -17,7 +17,8 @@ function fixture(pending: (step: number, strength: number, prompt: number) => bo
   const row = (step: number, final: boolean) => ({
     step,
     final,
-    lora_id: `lora-${String(step).padStart(12, '0')}`,
+    // As the server sends them: a checkpoint row has no LoRA until "Use this" registers one.
+    lora_id: final ? 'lora-000000001000' : null,
     cells: [0, 1].flatMap((p) =>
       STRENGTHS.map((strength) => ({
         strength,
@@ -78,6 +79,16 @@ describe('EvaluationGrid', () => {
     expect(screen.getByText('6 / 18 images')).toBeTruthy();
   });
 
+  it('a cancelled grid keeps its finished cells; the rest say they will not be rendered, and why', () => {
+    const grid = fixture((step) => step === 1000);
+    grid.status = 'cancelled';
+    for (const c of grid.rows[0]!.cells) c.error = 'Not rendered: the evaluation was cancelled';
+    render(<EvaluationGrid grid={grid} onUse={vi.fn()} />);
+    expect((screen.getByRole('button', { name: 'Step 500, strength 1.0' }) as HTMLButtonElement).disabled).toBe(false);
+    const stopped = screen.getByRole('button', { name: 'Step 1000, strength 1.0, not rendered' }) as HTMLButtonElement;
+    expect([stopped.disabled, stopped.title]).toEqual([true, 'Not rendered: the evaluation was cancelled']);
+  });
+
   it('zoom sets the cell size and switches to the large thumbnail; it is remembered', async () => {
     const grid = fixture(() => false);
     render(<EvaluationGrid grid={grid} onUse={vi.fn()} />);
@@ -94,7 +105,7 @@ describe('EvaluationGrid', () => {
 
   it('a click opens the full image with seed, strength and step; "Use this" stores it and links to Generate', async () => {
     const grid = fixture(() => false);
-    const onUse = vi.fn().mockResolvedValue({ id: 'char-0123456789ab', name: 'Ada', generation_defaults: { lora_id: 'lora-000000000500', strength: 0.8 } });
+    const onUse = vi.fn().mockResolvedValue({ id: 'char-0123456789ab', name: 'Ada', generation_defaults: { lora_id: 'lora-0000000005a0', strength: 0.8 } });
     render(
       <RouterProvider>
         <EvaluationGrid grid={grid} onUse={onUse} />
@@ -117,6 +128,21 @@ describe('EvaluationGrid', () => {
 
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('a refetch while the dialog is open keeps focus where the user put it; closing returns it to the cell', async () => {
+    const grid = fixture((step) => step === 1000);
+    const { rerender } = render(<EvaluationGrid grid={grid} onUse={vi.fn()} />);
+    const cell = screen.getByRole('button', { name: 'Step 250, strength 0.6' });
+    await userEvent.click(cell);
+    const dialog = screen.getByRole('dialog', { name: 'Step 250, strength 0.6' });
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Close' }));
+    within(dialog).getByRole('button', { name: 'Use this' }).focus();
+    rerender(<EvaluationGrid grid={fixture(() => false)} onUse={vi.fn()} />);
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Use this' }));
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Step 250, strength 0.6' }));
   });
 
   it('a refused "Use this" shows the server sentence and keeps the dialog open', async () => {

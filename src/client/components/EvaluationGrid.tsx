@@ -167,9 +167,10 @@ function Cell(props: { jobId: string; row: EvaluationRow; strength: number; cell
     );
   }
   if (cell?.error) {
+    // A failed render, or a cell a cancelled or failed job never reached: the reason is the title.
     return (
-      <button type="button" className="eval-cell failed" aria-label={`${name}, failed`} title={cell.error} disabled>
-        failed
+      <button type="button" className="eval-cell failed" aria-label={`${name}, not rendered`} title={cell.error} disabled>
+        not rendered
       </button>
     );
   }

@@ -33,6 +33,7 @@ const pages = {
   trainingJob: lazyPage(() => import('../pages/TrainingJobPage.js').then((m) => m.TrainingJobPage)),
   generate: lazyPage(() => import('../pages/GeneratePage.js').then((m) => m.GeneratePage)),
   jobs: lazyPage(() => import('../pages/JobsPage.js').then((m) => m.JobsPage)),
+  evaluation: lazyPage(() => import('../pages/EvaluationPage.js').then((m) => m.EvaluationPage)),
 };
 
 export const CharactersPage = pages.characters.Page;
@@ -40,6 +41,7 @@ export const TrainingPage = pages.training.Page;
 export const TrainingJobPage = pages.trainingJob.Page;
 export const GeneratePage = pages.generate.Page;
 export const JobsPage = pages.jobs.Page;
+export const EvaluationPage = pages.evaluation.Page;
 
 /**
  * Starts fetching the chunk for `path`; settles (never rejects) once it is in, after which that
@@ -56,7 +58,9 @@ export function preloadPage(path: string): Promise<void> {
         ? pages.generate
         : first === 'jobs'
           ? pages.jobs
-          : pages.characters;
+          : first === 'evaluations'
+            ? pages.evaluation
+            : pages.characters;
   return page.preload().then(
     () => undefined,
     () => undefined, // a failed chunk shows up where the page renders

@@ -1,6 +1,6 @@
 /**
- * One training job, live: progress, loss chart, samples (prompt × step), checkpoints, log,
- * cancel; once finished, Resume / Continue / Train again.
+ * One training job, live: progress, loss chart, samples (prompt × step), checkpoints, its
+ * evaluation grids and Evaluate, log, cancel; once finished, Resume / Continue / Train again.
  */
 import type { JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
@@ -10,6 +10,7 @@ import { LossChart } from '../components/LossChart.js';
 import { CheckpointList } from '../components/CheckpointList.js';
 import { SamplesGrid } from '../components/SamplesGrid.js';
 import { TrainingActions } from '../components/TrainingActions.js';
+import { TrainingEvaluations } from '../components/TrainingEvaluations.js';
 import { ConfigList, ErrorBox, Loading, ProgressBar } from '../components/ui.js';
 import { mergePoints, useJobUpdates } from '../hooks/use-job-updates.js';
 import { lossPointsFromLog, useLogFollow } from '../hooks/use-log-follow.js';
@@ -88,6 +89,10 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
       <section className="card" aria-labelledby="checkpoints-title">
         <h2 id="checkpoints-title">Checkpoints</h2>
         <CheckpointList job={job} />
+      </section>
+      <section className="card" aria-labelledby="evaluations-title">
+        <h2 id="evaluations-title">Evaluations</h2>
+        <TrainingEvaluations job={job} />
       </section>
       <section className="card" aria-labelledby="log-title">
         <h2 id="log-title">Log</h2>
