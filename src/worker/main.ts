@@ -10,6 +10,8 @@ import { createInfrastructure } from '../shared/node/infrastructure.js';
 import { createLogger } from '../shared/node/logger.js';
 import type { QueuedJob } from '../shared/node/queues.js';
 import { heartbeat, HEARTBEAT_MS, removeWorker } from '../shared/node/worker-registry.js';
+import { runGpuSideChecks } from '../shared/node/readiness/index.js';
+import { publishWorkerReadiness, READINESS_REPORT_MS, removeWorkerReadiness } from '../shared/node/readiness/worker-reports.js';
 import { createBackends } from './backends/registry.js';
 import { createJobHandlers } from './jobs/registry.js';
 import { drainLegacyQueues } from './legacy-queue-drain.js';
@@ -71,6 +73,13 @@ void queue.checkStalledJobs(stallInterval).catch((err: unknown) => logger.error(
 const beat = () => heartbeat(redis, workerName).catch((err: unknown) => logger.warn({ err }, 'heartbeat failed'));
 await beat();
 const beatTimer = setInterval(beat, HEARTBEAT_MS);
+// The API may run elsewhere: it answers system.readiness from what each worker sees of its own GPU side.
+const reportReadiness = () =>
+  runGpuSideChecks(config, { redis })
+    .then((items) => publishWorkerReadiness(redis, workerName, items))
+    .catch((err: unknown) => logger.warn({ err }, 'readiness report failed'));
+void reportReadiness();
+const readinessTimer = setInterval(reportReadiness, READINESS_REPORT_MS);
 logger.info({ training: backends.training.name, image: backends.image.name, caption: backends.caption.name, gpu: gpu ?? null }, 'worker ready');
 
 async function shutdown(signal: string): Promise<void> {
@@ -85,7 +94,9 @@ async function shutdown(signal: string): Promise<void> {
   await queue.close(graceMs + 5_000).catch(() => undefined);
   clearTimeout(cancelTimer);
   clearInterval(beatTimer);
+  clearInterval(readinessTimer);
   await removeWorker(redis, workerName).catch(() => undefined);
+  await removeWorkerReadiness(redis, workerName).catch(() => undefined);
   await backends.image.close?.();
   await backends.training.close?.();
   await backends.caption.close?.();

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Infrastructure } from '../../shared/node/infrastructure.js';
 import { JobArchive } from '../../shared/node/job-archive.js';
 import { JobRetention } from '../../shared/node/job-retention.js';
-import { runReadinessChecks } from '../../shared/node/readiness/index.js';
+import { readinessFromWorkers } from '../../shared/node/readiness/worker-reports.js';
 import { activeManifests } from '../active-manifests.js';
 import { CharacterImagesService } from './character-images.service.js';
 import { CharactersService } from './characters.service.js';
@@ -38,7 +38,7 @@ export function createServices(infra: Infrastructure, opts: { version: string; l
     loraStore: loras,
     manifests,
     system: new SystemService(redis, { version: opts.version, mode: config.ISENGARD_MODE, ...manifests }, () =>
-      runReadinessChecks(config, { redis }),
+      readinessFromWorkers(config, { redis }),
     ),
     jobs,
     training: new TrainingService({ jobs, characters, paths, store, loras }),

@@ -19,3 +19,8 @@ export async function countLiveWorkers(redis: Redis): Promise<number> {
   await redis.zremrangebyscore(KEY, '-inf', cutoff);
   return redis.zcard(KEY);
 }
+
+/** Names of the workers whose heartbeat is current. */
+export async function liveWorkers(redis: Redis): Promise<string[]> {
+  return redis.zrangebyscore(KEY, Date.now() - ALIVE_MS, '+inf');
+}
