@@ -51,7 +51,7 @@ export function pageHtml(clientDir: string): (pathname: string, builtAt: number)
       };
       visit(`pages/${page}.tsx`);
       const links = files.map((f) => `    <link rel="modulepreload" crossorigin href="/${f}">\n`).join('');
-      html = Buffer.from(b.html.replace('</head>', `${links}  </head>`));
+      html = Buffer.from(b.html.replace(/[ \t]*<\/head>/, (line) => links + line));
       cache.set(page, html);
     }
     return html;
