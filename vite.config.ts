@@ -5,7 +5,8 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   root: 'src/client',
   plugins: [react()],
-  build: { outDir: '../../dist/client', emptyOutDir: true },
+  // The manifest lets the server name a page's chunks in index.html (static.route.ts: modulepreload).
+  build: { outDir: '../../dist/client', emptyOutDir: true, manifest: true },
   server: {
     proxy: { '/api': { target: `http://127.0.0.1:${process.env.PORT ?? 8000}`, changeOrigin: false } },
   },

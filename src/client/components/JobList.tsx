@@ -5,6 +5,11 @@ import { formatTime } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
 import { ProgressBar, StatusBadge } from './ui.js';
+import { VirtualRows } from './VirtualRows.js';
+
+/** A windowed row's height and the gap between rows (styles.css: .job-list.windowed). */
+const JOB_ROW_HEIGHT = 128;
+const JOB_ROW_GAP = 8;
 
 export function jobSummary(job: JobRecord, names: Readonly<Record<string, string>> = {}): string {
   if (job.type === 'generation') {
@@ -18,35 +23,39 @@ export function JobList(props: { jobs: readonly JobRecord[]; hrefFor: (job: JobR
   const characters = trpc.characters.list.useQuery(undefined, { staleTime: 30_000 });
   const names = Object.fromEntries((characters.data ?? []).map((c) => [c.id, c.name]));
   return (
-    <ul className="job-list">
-      {props.jobs.map((job) => (
-        <li key={job.id} className={job.id === props.selectedId ? 'selected' : undefined}>
-          <Link to={props.hrefFor(job)} className="job-row" aria-current={job.id === props.selectedId ? 'page' : undefined}>
-            <div className="job-row-head">
-              <span className="mono">{job.id}</span>
-              <span>
-                {job.archived && <span className="muted small">archived </span>}
-                <StatusBadge status={job.status} />
-              </span>
-            </div>
-            <div className="job-row-meta">
-              <span>{jobSummary(job, names)}</span>
-              <span className="muted">{formatTime(job.created_at)}</span>
-            </div>
-            {!isTerminal(job.status) || job.status === 'completed' ? (
-              <ProgressBar value={job.progress} label={`${job.id} progress`} />
-            ) : (
-              job.error && <p className="field-error">{job.error}</p>
-            )}
-            {job.current_step !== undefined && job.total_steps !== undefined && (
-              <span className="muted small">
-                step {job.current_step} / {job.total_steps}
-              </span>
-            )}
-          </Link>
-        </li>
-      ))}
-    </ul>
+    <VirtualRows
+      items={props.jobs}
+      className="job-list"
+      rowHeight={JOB_ROW_HEIGHT}
+      gap={JOB_ROW_GAP}
+      itemKey={(job) => job.id}
+      itemClassName={(job) => (job.id === props.selectedId ? 'selected' : undefined)}
+      render={(job) => (
+        <Link to={props.hrefFor(job)} className="job-row" aria-current={job.id === props.selectedId ? 'page' : undefined}>
+          <div className="job-row-head">
+            <span className="mono">{job.id}</span>
+            <span>
+              {job.archived && <span className="muted small">archived </span>}
+              <StatusBadge status={job.status} />
+            </span>
+          </div>
+          <div className="job-row-meta">
+            <span>{jobSummary(job, names)}</span>
+            <span className="muted">{formatTime(job.created_at)}</span>
+          </div>
+          {!isTerminal(job.status) || job.status === 'completed' ? (
+            <ProgressBar value={job.progress} label={`${job.id} progress`} />
+          ) : (
+            job.error && <p className="field-error">{job.error}</p>
+          )}
+          {job.current_step !== undefined && job.total_steps !== undefined && (
+            <span className="muted small">
+              step {job.current_step} / {job.total_steps}
+            </span>
+          )}
+        </Link>
+      )}
+    />
   );
 }
 

@@ -8,6 +8,7 @@
  * back behind the Suspense fallback for up to 300 ms (its fallback throttle).
  */
 import { createElement, lazy, type ComponentType } from 'react';
+import { pageOfPath, type SpaPage } from '../../shared/spa-pages.js';
 
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
   let loaded: ComponentType<P> | undefined;
@@ -27,41 +28,34 @@ function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
   return { Page, preload };
 }
 
-const pages = {
-  characters: lazyPage(() => import('../pages/CharactersPage.js').then((m) => m.CharactersPage)),
-  training: lazyPage(() => import('../pages/TrainingPage.js').then((m) => m.TrainingPage)),
-  trainingJob: lazyPage(() => import('../pages/TrainingJobPage.js').then((m) => m.TrainingJobPage)),
-  generate: lazyPage(() => import('../pages/GeneratePage.js').then((m) => m.GeneratePage)),
-  jobs: lazyPage(() => import('../pages/JobsPage.js').then((m) => m.JobsPage)),
-  evaluation: lazyPage(() => import('../pages/EvaluationPage.js').then((m) => m.EvaluationPage)),
+const characters = lazyPage(() => import('../pages/CharactersPage.js').then((m) => m.CharactersPage));
+const training = lazyPage(() => import('../pages/TrainingPage.js').then((m) => m.TrainingPage));
+const trainingJob = lazyPage(() => import('../pages/TrainingJobPage.js').then((m) => m.TrainingJobPage));
+const generate = lazyPage(() => import('../pages/GeneratePage.js').then((m) => m.GeneratePage));
+const jobs = lazyPage(() => import('../pages/JobsPage.js').then((m) => m.JobsPage));
+const evaluation = lazyPage(() => import('../pages/EvaluationPage.js').then((m) => m.EvaluationPage));
+const preloads: Record<SpaPage, () => Promise<unknown>> = {
+  CharactersPage: characters.preload,
+  TrainingPage: training.preload,
+  TrainingJobPage: trainingJob.preload,
+  GeneratePage: generate.preload,
+  JobsPage: jobs.preload,
+  EvaluationPage: evaluation.preload,
 };
 
-export const CharactersPage = pages.characters.Page;
-export const TrainingPage = pages.training.Page;
-export const TrainingJobPage = pages.trainingJob.Page;
-export const GeneratePage = pages.generate.Page;
-export const JobsPage = pages.jobs.Page;
-export const EvaluationPage = pages.evaluation.Page;
+export const CharactersPage = characters.Page;
+export const TrainingPage = training.Page;
+export const TrainingJobPage = trainingJob.Page;
+export const GeneratePage = generate.Page;
+export const JobsPage = jobs.Page;
+export const EvaluationPage = evaluation.Page;
 
 /**
  * Starts fetching the chunk for `path`; settles (never rejects) once it is in, after which that
  * page renders without Suspense.
  */
 export function preloadPage(path: string): Promise<void> {
-  const first = path.split('/')[1] ?? '';
-  const page =
-    first === 'training'
-      ? path.split('/').length > 2
-        ? pages.trainingJob
-        : pages.training
-      : first === 'generate'
-        ? pages.generate
-        : first === 'jobs'
-          ? pages.jobs
-          : first === 'evaluations'
-            ? pages.evaluation
-            : pages.characters;
-  return page.preload().then(
+  return preloads[pageOfPath(path)]().then(
     () => undefined,
     () => undefined, // a failed chunk shows up where the page renders
   );

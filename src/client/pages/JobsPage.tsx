@@ -1,5 +1,5 @@
 /** All jobs with type/status filters; the selected one shows live status and its log. */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { JOB_STATUSES, JOB_TYPES, isTerminal, type JobStatus, type JobType } from '../../shared/jobs.js';
 import { JobHeader } from '../components/JobHeader.js';
 import { JobList } from '../components/JobList.js';
@@ -34,6 +34,24 @@ function SelectedJob({ jobId }: { jobId: string }) {
   );
 }
 
+/** Past this many pages (20 jobs each) the list stops polling; the selected job stays live over SSE. */
+const MAX_POLLED_PAGES = 5;
+
+/** Calls `onNear` when the end of the list comes within a screen of the viewport (infinite load). */
+function NearEnd({ onNear }: { onNear: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const latest = useRef(onNear);
+  latest.current = onNear;
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && latest.current(), { rootMargin: '100% 0px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return <div ref={ref} aria-hidden="true" />;
+}
+
 export function JobsPage({ jobId }: { jobId?: string }) {
   const [type, setType] = useState<JobType | ''>('');
   const [status, setStatus] = useState<JobStatus | ''>('');
@@ -41,7 +59,11 @@ export function JobsPage({ jobId }: { jobId?: string }) {
     { limit: 20, ...(type ? { type } : {}), ...(status ? { status } : {}) },
     {
       getNextPageParam: (last) => last.nextCursor,
-      refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((j) => !isTerminal(j.status))) ? 1500 : false),
+      // A refetch asks again for every page loaded: poll only while that is a few requests.
+      refetchInterval: (q) => {
+        const pages = q.state.data?.pages ?? [];
+        return pages.length <= MAX_POLLED_PAGES && pages.some((p) => p.items.some((j) => !isTerminal(j.status))) ? 1500 : false;
+      },
     },
   );
 
@@ -61,9 +83,12 @@ export function JobsPage({ jobId }: { jobId?: string }) {
               <>
                 <JobList jobs={items} hrefFor={(j) => `/jobs/${j.id}`} selectedId={jobId} />
                 {jobs.hasNextPage && (
-                  <button type="button" className="secondary" onClick={() => void jobs.fetchNextPage()} disabled={jobs.isFetchingNextPage}>
-                    {jobs.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </button>
+                  <>
+                    <NearEnd key={data.pages.length} onNear={() => !jobs.isFetchingNextPage && void jobs.fetchNextPage()} />
+                    <button type="button" className="secondary" onClick={() => void jobs.fetchNextPage()} disabled={jobs.isFetchingNextPage}>
+                      {jobs.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                    </button>
+                  </>
                 )}
               </>
             );

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../shared/errors.js';
+import { pageHtml } from './page-preloads.js';
 import { sendFile } from './send-file.js';
 
 const TYPES: Record<string, string> = {
@@ -19,6 +20,8 @@ const TYPES: Record<string, string> = {
 
 export function createStaticRoute(clientDir: string) {
   const root = path.resolve(clientDir);
+  const indexFile = path.join(root, 'index.html');
+  const pageHtmlFor = pageHtml(root);
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('METHOD_NOT_SUPPORTED', 'Method not allowed');
     let decoded: string;
@@ -37,6 +40,12 @@ export function createStaticRoute(clientDir: string) {
     stat = await fsp.stat(file).catch(() => null);
     if (!stat) throw AppError.notFound('The web app is not built; run ./start.sh');
     const hashed = file.includes(`${path.sep}assets${path.sep}`);
+    const html = file === indexFile && req.method === 'GET' ? pageHtmlFor(decoded, stat.mtimeMs) : null;
+    if (html) {
+      res.writeHead(200, { 'Content-Type': TYPES['.html']!, 'Content-Length': String(html.length), 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+      res.end(html);
+      return;
+    }
     await sendFile(req, res, file, {
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
