@@ -134,6 +134,7 @@ describe('a session: character → upload → train → generate → jobs', () =
     expect(r.stdout).toMatch(/prompt 0\s+seed 5\s+ada_l at a desk/);
     expect(r.stdout).toMatch(/^\s+50\s+1\/1\s+1\/1\s*$/m);
     expect(r.stdout).toMatch(/^\s+100 final\s+1\/1\s+1\/1\s*$/m);
+    expect(r.stdout).toContain(`  grid        ${stack.url}/evaluations/${id!}\n`); // the SPA page
     expect(r.stdout).toContain(`${stack.url}/api/trpc/evaluations.get?input=`);
     expect(r.stderr).toContain(id!); // progress lines while it ran
     const [show, bad] = await Promise.all([cli('evaluate', 'show', id!, '--json'), cli('evaluate', trained.id, '--strength', '0.8,x')]);

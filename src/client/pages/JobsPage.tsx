@@ -1,6 +1,6 @@
 /** All jobs with type/status filters; the selected one shows live status and its log. */
 import { useEffect, useRef, useState } from 'react';
-import { JOB_STATUSES, JOB_TYPES, isTerminal, type JobStatus, type JobType } from '../../shared/jobs.js';
+import { JOB_STATUSES, JOB_TYPES, isTerminal, type JobRecord, type JobStatus, type JobType } from '../../shared/jobs.js';
 import { JobHeader } from '../components/JobHeader.js';
 import { JobList } from '../components/JobList.js';
 import { JobLog } from '../components/LogViewer.js';
@@ -9,20 +9,35 @@ import { useJobUpdates } from '../hooks/use-job-updates.js';
 import { Link } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
 
+/** What each job type is called and where its own page is (a purge has none: the person is gone). */
+const JOB_PAGES: Record<JobType, { title: string; link?: (job: JobRecord) => { to: string; text: string } }> = {
+  training: { title: 'Training job', link: (j) => ({ to: `/training/${j.id}`, text: 'Open training details' }) },
+  generation: { title: 'Generation job', link: () => ({ to: '/generate', text: 'Open the gallery' }) },
+  evaluation: { title: 'Evaluation job', link: (j) => ({ to: `/evaluations/${j.id}`, text: 'Open the grid' }) },
+  caption: { title: 'Caption job', link: () => ({ to: '/characters', text: 'Open Characters' }) },
+  purge: { title: 'Purge job' },
+};
+
 function SelectedJob({ jobId }: { jobId: string }) {
   const utils = trpc.useUtils();
   const { record: job, error } = useJobUpdates(jobId, (r) => isTerminal(r.status) && void utils.jobs.list.invalidate());
   if (error && !job) return <ErrorBox error={error} />;
   if (!job) return <Loading what="job" />;
+  const link = JOB_PAGES[job.type].link?.(job);
   return (
     <section className="card job-detail" aria-label={`Job ${job.id}`}>
-      <JobHeader job={job} title={job.type === 'training' ? 'Training job' : 'Generation job'} />
+      <JobHeader job={job} title={JOB_PAGES[job.type].title} />
       <ProgressBar value={job.progress} label={`${job.id} progress`} />
       {job.error && <p className="field-error">{job.error}</p>}
       {job.archived && <p className="muted small">Archived: this record was moved out of Redis to the archive on the volume; its files and log stay.</p>}
       <p className="small">
-        <Link to={job.type === 'training' ? `/training/${job.id}` : '/generate'}>{job.type === 'training' ? 'Open training details' : 'Open the gallery'}</Link>
-        <span className="muted"> · correlation {job.correlation_id}</span>
+        {link && (
+          <>
+            <Link to={link.to}>{link.text}</Link>
+            <span className="muted"> · </span>
+          </>
+        )}
+        <span className="muted">correlation {job.correlation_id}</span>
       </p>
       <details>
         <summary>Configuration</summary>

@@ -38,7 +38,8 @@ function gridLines(ctx: CommandContext, record: JobRecord, grid: EvaluationGrid)
   }
   if (record.error) lines.push(`  error       ${record.error}`);
   lines.push(
-    `  grid        ${base}/api/trpc/evaluations.get?input=${encodeURIComponent(JSON.stringify({ id: grid.id }))}`,
+    `  grid        ${base}/evaluations/${grid.id}`,
+    `  data        ${base}/api/trpc/evaluations.get?input=${encodeURIComponent(JSON.stringify({ id: grid.id }))}`,
     `  images      ${base}/api/jobs/${grid.id}/files/<name> (on the volume: outputs/${grid.id}/)`,
   );
   const first = cells.find((c) => c.image !== null);
