@@ -19,7 +19,10 @@ export function CaptionTools({ character }: { character: Character }) {
   const [matchCase, setMatchCase] = useState(false);
   const [wholeWord, setWholeWord] = useState(false);
   const [done, setDone] = useState<string | null>(null);
-  const report = (what: string) => (r: { changed: number }) => {
+  const report = (what: string) => (r: { changed: number; character: Character }) => {
+    // The answer carries the changed character: show it with the message, not a refetch later, so
+    // the counts and buttons never disagree with the sentence above them.
+    utils.characters.list.setData(undefined, (list) => list?.map((c) => (c.id === r.character.id ? r.character : c)));
     setDone(`${what}: ${captionsWord(r.changed)} changed`);
     void utils.characters.invalidate();
   };
