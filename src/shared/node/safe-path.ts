@@ -62,6 +62,9 @@ export async function copyInside(root: string, src: string, dest: string): Promi
   }
 }
 
+/** Why a hard link cannot be made where a copy can: EXDEV (another device), EPERM/ENOTSUP/EOPNOTSUPP (no hard links here), EMLINK (link limit). */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
+
 export const isOutsideVolume = (err: unknown): err is OutsideVolumeError => err instanceof OutsideVolumeError;
 
 /**
@@ -77,8 +80,7 @@ export async function linkOrCopyInside(root: string, src: string, dest: string):
     return 'link';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    // EXDEV (another device), EPERM/ENOTSUP (no hard links here), EMLINK (link limit): copy.
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw err;
+    if (!LINK_REFUSED.has(code ?? '')) throw err;
   }
   await copyInside(root, src, dest);
   return 'copy';
@@ -100,7 +102,7 @@ export async function linkOrCopyRegular(src: string, dest: string): Promise<'lin
     return 'link';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw err;
+    if (!LINK_REFUSED.has(code ?? '')) throw err;
   }
   let handle: FileHandle;
   try {
