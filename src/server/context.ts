@@ -1,4 +1,4 @@
-import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import type { IncomingMessage } from 'node:http';
 import { getCorrelationId, newCorrelationId } from '../shared/node/correlation.js';
 import type { Services } from './services/index.js';
 import type { ClientAddress } from './security/trust-proxy.js';
@@ -11,7 +11,8 @@ export interface Context {
 }
 
 export function createContextFactory(services: Services, clientAddress: ClientAddress) {
-  return ({ req }: CreateHTTPContextOptions): Context => ({
+  // Needs only the request, so index.html's inlined data (http/page-boot-data.ts) gets the same context.
+  return ({ req }: { req: IncomingMessage }): Context => ({
     correlationId: getCorrelationId() ?? newCorrelationId(),
     clientId: clientAddress(req),
     services,

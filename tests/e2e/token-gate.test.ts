@@ -1,9 +1,10 @@
 /**
  * With ISENGARD_API_TOKEN set the SPA asks for the token once, then works (cookie session);
- * Log out ends the session, and a reload asks for the token again. The built app runs under the
- * server's Content-Security-Policy without anything blocked.
+ * Log out ends the session, and a reload asks for the token again. index.html then carries no
+ * data. The built app runs under the server's Content-Security-Policy without anything blocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOT_DATA_ELEMENT_ID } from '../../src/shared/boot-queries.js';
 import { startHarness, type Harness } from './browser-harness.js';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
@@ -19,6 +20,8 @@ describe('token prompt', () => {
     const { page } = h;
     const response = await page.goto('/training');
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    // A page load carries no credentials, so index.html inlines no data (page-boot-data.ts).
+    expect(await response!.text()).not.toContain(BOOT_DATA_ELEMENT_ID);
     await page.getByLabel('API token').fill('not-the-token-at-all');
     await page.getByRole('button', { name: 'Unlock' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Invalid token');

@@ -2,10 +2,12 @@
  * When the server runs with ISENGARD_API_TOKEN, /api/* answers 401 until the browser holds a
  * session. This asks GET /api/session whether one is open; if not it asks for the token once,
  * exchanges it at POST /api/session for an HttpOnly session cookie (scripts never see the token
- * again), then lets the app render. `useSession()` gives the app a Log out action.
+ * again), then lets the app render. A server without a token says so inside index.html, and the
+ * gate then opens without asking. `useSession()` gives the app a Log out action.
  */
 import { createContext, useCallback, useContext, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import { servedBootData } from '../lib/boot-data.js';
 import { CLIENT_HEADER, CORRELATION_HEADER, newCorrelationId } from '../lib/trpc.js';
 
 type GateState = 'checking' | 'open' | 'locked';
@@ -19,25 +21,40 @@ interface SessionControl {
 const SessionContext = createContext<SessionControl>({ auth: false, logout: async () => undefined });
 export const useSession = () => useContext(SessionContext);
 
-async function probe(): Promise<{ state: GateState; auth: boolean }> {
+interface Verdict {
+  state: GateState;
+  auth: boolean;
+}
+
+const verdict = (body: { auth?: boolean; authenticated?: boolean }): Verdict => ({
+  state: body.auth && !body.authenticated ? 'locked' : 'open',
+  auth: body.auth === true,
+});
+
+async function probe(): Promise<Verdict> {
   try {
     const res = await fetch('/api/session', { headers: { [CORRELATION_HEADER]: newCorrelationId() } });
-    const body = (await res.json()) as { auth?: boolean; authenticated?: boolean };
-    return { state: body.auth && !body.authenticated ? 'locked' : 'open', auth: body.auth === true };
+    return verdict((await res.json()) as { auth?: boolean; authenticated?: boolean });
   } catch {
     return { state: 'open', auth: false }; // unreachable: the app shows its own error states
   }
 }
 
-let early: Promise<{ state: GateState; auth: boolean }> | null = null;
+let early: Promise<Verdict> | null = null;
+/** The session state index.html carried (lib/boot-data.ts): the gate starts from it, unasked. */
+let served: Verdict | null = null;
 /** Starts the session probe before React's first render (main.tsx); the gate's first check uses it. */
 export function probeSessionEarly(): void {
-  early ??= probe();
+  const session = servedBootData()?.session;
+  if (session) served = verdict(session);
+  else early ??= probe();
 }
 
 export function TokenGate({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<GateState>('checking');
-  const [auth, setAuth] = useState(false);
+  // Known at once when index.html said so: the app renders in the first pass, no "Connecting…".
+  const [first] = useState(() => served);
+  const [state, setState] = useState<GateState>(first?.state ?? 'checking');
+  const [auth, setAuth] = useState(first?.auth ?? false);
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -52,8 +69,8 @@ export function TokenGate({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    void check();
-  }, [check]);
+    if (!first) void check();
+  }, [check, first]);
 
   const logout = useCallback(async () => {
     await fetch('/api/session', { method: 'DELETE', headers: { [CORRELATION_HEADER]: newCorrelationId(), [CLIENT_HEADER]: 'web' } }).catch(() => undefined);

@@ -5,7 +5,7 @@ import { Empty, ErrorBox, Loading, QueryView } from '../components/ui.js';
 import { useInfo } from '../hooks/use-info.js';
 import { trpc, type RouterInputs } from '../lib/trpc.js';
 import { Link, useRouter } from '../lib/router.js';
-import { TRAINING_LIST_INPUT } from '../lib/boot-data.js';
+import { TRAINING_LIST_INPUT } from '../../shared/boot-queries.js';
 
 export function TrainingPage() {
   const { navigate, search } = useRouter();

@@ -21,6 +21,7 @@ import { toAppError } from '../error-mapping.js';
 import { characterImageRoute, jobFileRoute } from './files.route.js';
 import { jobUpdatesRoute } from './job-updates.route.js';
 import { logsRoute } from './logs.route.js';
+import { createPageBootData } from './page-boot-data.js';
 import { createPreHandlers, type PreHandler } from './pre-handlers.js';
 import { sendError } from './respond.js';
 import { RouteTable, type Route } from './route-table.js';
@@ -87,12 +88,13 @@ export function createRequestHandler(opts: {
     logger,
   });
   const preHandlers = opts.preHandlers ?? createPreHandlers(security);
+  const createContext = createContextFactory(services, security.clientAddress);
   const trpc = createTrpcHandler({
     router: opts.router,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
     maxBatchSize: MAX_BATCH_ITEMS,
-    createContext: createContextFactory(services, security.clientAddress),
+    createContext,
     responseMeta({ errors }) {
       const retryAfter = errors.map((e) => toAppError(e).retryAfter).find((r) => r !== undefined);
       return retryAfter ? { headers: { 'Retry-After': String(retryAfter) } } : {};
@@ -104,7 +106,12 @@ export function createRequestHandler(opts: {
   });
   const jobUpdates = jobUpdatesRoute(services.jobs, { pingMs: SSE_OPTIONS.ping.intervalMs, client: SSE_OPTIONS.client });
   const routes = new RouteTable(apiRoutes(services, security));
-  const staticRoute = createStaticRoute(opts.clientDir);
+  const bootData = createPageBootData({
+    router: opts.router,
+    tokenRequired: Boolean(opts.config.ISENGARD_API_TOKEN),
+    context: (req) => createContext({ req }),
+  });
+  const staticRoute = createStaticRoute(opts.clientDir, bootData);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const p = url.pathname;

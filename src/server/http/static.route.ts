@@ -1,9 +1,14 @@
-/** The built SPA from dist/client; unknown non-file paths get index.html (client routes). */
+/**
+ * The built SPA from dist/client; unknown non-file paths get index.html (client routes), with the
+ * page's chunks named (page-preloads.ts) and, when `bootData` is given, its first data inlined
+ * (page-boot-data.ts).
+ */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../shared/errors.js';
+import type { PageBootData } from './page-boot-data.js';
 import { pageHtml } from './page-preloads.js';
 import { sendFile } from './send-file.js';
 
@@ -18,7 +23,7 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-export function createStaticRoute(clientDir: string) {
+export function createStaticRoute(clientDir: string, bootData: PageBootData | null = null) {
   const root = path.resolve(clientDir);
   const indexFile = path.join(root, 'index.html');
   const pageHtmlFor = pageHtml(root);
@@ -41,6 +46,18 @@ export function createStaticRoute(clientDir: string) {
     if (!stat) throw AppError.notFound('The web app is not built; run ./start.sh');
     const hashed = file.includes(`${path.sep}assets${path.sep}`);
     const html = file === indexFile && req.method === 'GET' ? pageHtmlFor(decoded, stat.mtimeMs) : null;
+    const data = html && bootData ? bootData(req, decoded) : null;
+    if (html && data) {
+      // Data of this moment: no cache may keep it. Everything before </body> goes out at once,
+      // so the browser fetches the scripts while the data is gathered; module scripts run only
+      // after the whole document is parsed, so they find the data there.
+      res.writeHead(200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      let at = html.lastIndexOf('</body>');
+      if (at < 0) at = html.length;
+      res.write(html.subarray(0, at));
+      res.end(Buffer.concat([Buffer.from(await data), html.subarray(at)]));
+      return;
+    }
     if (html) {
       res.writeHead(200, { 'Content-Type': TYPES['.html']!, 'Content-Length': String(html.length), 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
       res.end(html);
