@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { JobLogLevel, JobLogRecord, JobLogService, LogFields } from '../job-log.js';
 import { getCorrelationId } from './correlation.js';
+import { FileAppender } from './file-appender.js';
 
 export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
@@ -15,27 +16,8 @@ const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'erro
 
 const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
 
-/**
- * open and one write on libuv's pool, resolving once the write is done. Plain callbacks:
- * fs.promises.appendFile costs about twice the CPU per line.
- */
-function appendOnce(file: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.open(file, APPEND_FLAGS, 0o644, (openErr, fd) => {
-      if (openErr) return reject(openErr);
-      fs.write(fd, line, (writeErr) => {
-        // Closing a regular file is one quick syscall: not worth a trip to the pool and back.
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* the line is written or the write failed; nothing more to do with the descriptor */
-        }
-        if (writeErr) reject(writeErr);
-        else resolve();
-      });
-    });
-  });
-}
+/** One per process: the API's job.queued lines, batched onto a thread of their own. */
+const appender = new FileAppender();
 
 /** Log folders this process has made: one mkdir per folder, not one per job (ENOENT makes it again). */
 const madeDirs = new Set<string>();
@@ -109,29 +91,16 @@ export class JobLogger {
 
   /**
    * The same record as `log`, appended without holding a descriptor and without blocking the event
-   * loop (open, write and close run on libuv's pool): for the API, which writes one line per job
-   * per request. Resolves once the line is in the file, so what the caller does next (enqueue the
+   * loop (file-appender.ts: a thread of its own, one message per event-loop turn): for the API,
+   * which writes one line per new job. Resolves once the line is in the file, so what the caller does next (enqueue the
    * job) comes after it in the log. One `write()` on an O_APPEND descriptor, as `log` does.
    */
   async logAsync(level: JobLogLevel, msg: string, event?: string, fields?: LogFields): Promise<void> {
     const line = this.format(level, msg, event, fields);
     try {
-      await this.appendLine(line);
+      await appender.append(this.path, line);
     } catch (err) {
       this.pino.error({ err }, 'job log write failed');
-    }
-  }
-
-  private async appendLine(line: string): Promise<void> {
-    const dir = path.dirname(this.path);
-    ensureDir(dir);
-    try {
-      await appendOnce(this.path, line);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      madeDirs.delete(dir);
-      ensureDir(dir);
-      await appendOnce(this.path, line);
     }
   }
 
