@@ -28,20 +28,23 @@ function ensureDir(dir: string): void {
   madeDirs.add(dir);
 }
 
+const LINE_KEYS = ['ts', 'level', 'service', 'job_id', 'correlation_id', 'event', 'msg', 'fields'] as const;
+
+const bigintAsString = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
+
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {
-  const ordered: Record<string, unknown> = {
-    ts: record.ts,
-    level: record.level,
-    service: record.service,
-    job_id: record.job_id,
-    correlation_id: record.correlation_id,
-    event: record.event,
-    msg: record.msg,
-    fields: record.fields && Object.keys(record.fields).length > 0 ? record.fields : undefined,
-  };
-  for (const key of Object.keys(ordered)) if (ordered[key] === undefined || ordered[key] === null) delete ordered[key];
-  return JSON.stringify(ordered, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
+  const ordered: Record<string, unknown> = {};
+  for (const key of LINE_KEYS) {
+    const value = key === 'fields' ? (record.fields && Object.keys(record.fields).length > 0 ? record.fields : undefined) : record[key];
+    if (value !== undefined && value !== null) ordered[key] = value;
+  }
+  try {
+    return JSON.stringify(ordered) + '\n';
+  } catch {
+    // A BigInt somewhere in the fields: a replacer for every value costs, so only when needed.
+    return JSON.stringify(ordered, bigintAsString) + '\n';
+  }
 }
 
 export class JobLogger {
@@ -54,6 +57,8 @@ export class JobLogger {
 
   /** `VOLUME_ROOT/`: cut from paths in the downloadable log, which shows them relative to the volume. */
   private readonly rootPrefix: string | null;
+  /** The same prefix as it reads inside a JSON string, cut from the finished line in one pass. */
+  private readonly jsonRootPrefix: string | null;
 
   /** `volumeRoot` defaults to the folder two levels above the log's (`VOLUME_ROOT/logs/jobs/<id>.jsonl`). */
   constructor(opts: { jobId: string; service: JobLogService; logPath: string; logger: Logger; correlationId?: string; volumeRoot?: string }) {
@@ -62,6 +67,7 @@ export class JobLogger {
     this.path = opts.logPath;
     const root = path.resolve(opts.volumeRoot ?? path.join(path.dirname(opts.logPath), '..', '..'));
     this.rootPrefix = root === path.parse(root).root ? null : root + path.sep;
+    this.jsonRootPrefix = this.rootPrefix === null ? null : JSON.stringify(this.rootPrefix).slice(1, -1);
     this.fixedCorrelationId = opts.correlationId;
     this.pino = opts.logger.child({ job_id: opts.jobId });
   }
@@ -114,12 +120,14 @@ export class JobLogger {
       job_id: this.jobId,
       correlation_id,
       event,
-      msg: this.withoutVolumeRoot(msg),
-      fields: fields && (this.withoutVolumeRoot(fields) as LogFields),
+      msg,
+      fields,
     };
     // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
-    return formatJobLogLine(record);
+    const line = formatJobLogLine(record);
+    const prefix = this.jsonRootPrefix;
+    return prefix !== null && line.includes(prefix) ? line.split(prefix).join('') : line;
   }
 
   /**
