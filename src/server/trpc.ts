@@ -1,4 +1,4 @@
-/** tRPC instance: one error formatter, one error-mapping middleware, rate limits on mutations. */
+/** tRPC instance: one error formatter, one middleware for rate limits on mutations and error mapping. */
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.js';
 import { toAppError, toTRPCError, trpcCodeOf } from './error-mapping.js';
@@ -24,17 +24,23 @@ const t = initTRPC.context<Context>().create({
   sse: SSE_OPTIONS,
 });
 
-const mapErrors = t.middleware(async ({ next }) => {
+/**
+ * One middleware for both (each level of tRPC's middleware chain copies the call's options):
+ * mutations count against the caller's rate limit first, then every failure is mapped once.
+ */
+const guarded = t.middleware(async ({ ctx, type, next }) => {
+  if (type === 'mutation') {
+    try {
+      await ctx.services.rateLimiter.hit(ctx.clientId, 'changes');
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }
   const result = await next();
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
 
-const rateLimited = t.middleware(async ({ ctx, type, next }) => {
-  if (type === 'mutation') await ctx.services.rateLimiter.hit(ctx.clientId, 'changes');
-  return next();
-});
-
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors).use(rateLimited);
+export const publicProcedure = t.procedure.use(guarded);

@@ -77,6 +77,8 @@ export function createRequestHandler(opts: {
   clientDir: string;
   logger: Logger;
   preHandlers?: PreHandler[];
+  /** false: single tRPC calls go through resolveResponse too (tests compare the two). */
+  singleCalls?: boolean;
 }) {
   const { services, logger } = opts;
   const log = logger.child({ component: 'http' });
@@ -94,6 +96,7 @@ export function createRequestHandler(opts: {
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_JSON_BODY,
     maxBatchSize: MAX_BATCH_ITEMS,
+    singleCalls: opts.singleCalls,
     createContext,
     responseMeta({ errors }) {
       const retryAfter = errors.map((e) => toAppError(e).retryAfter).find((r) => r !== undefined);

@@ -1,7 +1,9 @@
 /**
  * tRPC over node:http. Plain calls (queries, and mutations whose JSON body has a known length
- * within the limit) go through `resolveResponse` from `@trpc/server/http`, the piece tRPC exports
- * for adapters, with less work per request than its node adapter does (bench/enqueue.bench.ts):
+ * within the limit) that are single calls are answered by trpc-plain-call.ts; the other plain calls
+ * (batches, and whatever it leaves, such as unknown paths and input that is not JSON) go through
+ * `resolveResponse` from `@trpc/server/http`, the piece tRPC exports for adapters, with less work
+ * per request than its node adapter does (bench/enqueue.bench.ts):
  * - the body is read here and handed to the fetch Request as text, not as a web ReadableStream;
  * - the request's AbortSignal fires only when the client goes away before the answer is written
  *   (the node adapter aborts it after every response, building a DOMException each time);
@@ -14,8 +16,14 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { createHTTPHandler, type CreateHTTPHandlerOptions } from '@trpc/server/adapters/standalone';
 import { resolveResponse } from '@trpc/server/http';
 import { AppError } from '../../shared/errors.js';
+import { createPlainCall } from './trpc-plain-call.js';
 
-type Options = CreateHTTPHandlerOptions<AnyTRPCRouter> & { basePath: string; maxBodySize: number };
+type Options = CreateHTTPHandlerOptions<AnyTRPCRouter> & {
+  basePath: string;
+  maxBodySize: number;
+  /** false: every plain call goes through resolveResponse (the comparison in trpc-plain-call.test.ts). */
+  singleCalls?: boolean;
+};
 
 /** The body as text, once its declared length has arrived (node:http enforces that length). */
 function readBody(req: IncomingMessage): Promise<string> {
@@ -52,6 +60,7 @@ function isPlainCall(req: IncomingMessage, maxBodySize: number): boolean {
 export function createTrpcHandler(opts: Options): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const adapter = createHTTPHandler(opts);
   const { basePath, createContext, onError } = opts;
+  const plainCall = opts.singleCalls === false ? null : createPlainCall(opts);
 
   return async (req, res, url) => {
     if (!isPlainCall(req, opts.maxBodySize)) {
@@ -63,6 +72,7 @@ export function createTrpcHandler(opts: Options): (req: IncomingMessage, res: Se
       if (!res.writableFinished) controller.abort();
     });
     const body = req.method === 'POST' ? await readBody(req) : undefined;
+    if (plainCall && (await plainCall(req, res, url, body, controller.signal))) return;
     const request = new Request(url, {
       method: req.method,
       headers: toHeaders(req.headers),

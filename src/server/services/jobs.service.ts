@@ -2,12 +2,12 @@
  * Jobs: create (record + job.queued + enqueue), read, list, cancel, watch. The record is the
  * truth; bee-queue only carries {id, correlation_id, type} to a worker.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, type JobPage, type JobRecord, type JobStatus, type JobType } from '../../shared/jobs.js';
 import { getCorrelationId, newCorrelationId } from '../../shared/node/correlation.js';
 import { JobLogger } from '../../shared/node/job-logger.js';
+import { randomHex } from '../../shared/node/random-hex.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { JobArchive } from '../../shared/node/job-archive.js';
 import { decodeCursor, encodeCursor } from '../../shared/node/job-index.js';
@@ -60,7 +60,7 @@ export class JobsService {
   private readonly hub: JobWatchHub;
 
   static newId(type: JobType): string {
-    return `${type}-${randomBytes(6).toString('hex')}`;
+    return `${type}-${randomHex(6)}`;
   }
 
   jobLogger(id: string): JobLogger {

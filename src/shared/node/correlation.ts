@@ -1,6 +1,6 @@
 /** Correlation IDs (docs/contracts.md) carried through AsyncLocalStorage. */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -12,7 +12,7 @@ interface CorrelationStore {
 const storage = new AsyncLocalStorage<CorrelationStore>();
 
 export function newCorrelationId(prefix = 'api'): string {
-  return `${prefix}-${randomBytes(6).toString('hex')}`;
+  return `${prefix}-${randomHex(6)}`;
 }
 
 /** The header's value when valid, otherwise a fresh `api-` + 12 hex. */

@@ -75,4 +75,23 @@ describe('JobLogger', () => {
     expect(lines).toHaveLength(4000);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   });
+
+  it('shows volume paths relative in the file (nested, in msg, with characters JSON escapes), absolute in pino; BigInt as text', async () => {
+    const root = path.join(tmp(), 'vol"ume');
+    const file = path.join(root, 'logs', 'jobs', 'job-paths.jsonl');
+    const { logger, lines } = capture();
+    const log = new JobLogger({ jobId: 'job-paths', service: 'api', logPath: file, logger });
+    await log.logAsync('INFO', `Saved ${root}/loras/a.safetensors`, 'lora.saved', {
+      file: `${root}/loras/a.safetensors`,
+      nested: { list: [`${root}/outputs/x.png`, 'plain'] },
+      steps: 10n,
+    });
+    log.info(`Again ${root}/y`, 'second');
+    log.close();
+    const [first, second] = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first!.msg).toBe('Saved loras/a.safetensors');
+    expect(first!.fields).toEqual({ file: 'loras/a.safetensors', nested: { list: ['outputs/x.png', 'plain'] }, steps: '10' });
+    expect(second!.msg).toBe('Again y');
+    expect(lines[0]!.msg).toBe(`Saved ${root}/loras/a.safetensors`);
+  });
 });

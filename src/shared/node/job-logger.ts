@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { JobLogLevel, JobLogRecord, JobLogService, LogFields } from '../job-log.js';
 import { getCorrelationId } from './correlation.js';
+import { FileAppender } from './file-appender.js';
 
 export type { JobLogLevel, JobLogRecord, JobLogService, LogFields };
 
@@ -15,27 +16,8 @@ const PINO_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'erro
 
 const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
 
-/**
- * open and one write on libuv's pool, resolving once the write is done. Plain callbacks:
- * fs.promises.appendFile costs about twice the CPU per line.
- */
-function appendOnce(file: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.open(file, APPEND_FLAGS, 0o644, (openErr, fd) => {
-      if (openErr) return reject(openErr);
-      fs.write(fd, line, (writeErr) => {
-        // Closing a regular file is one quick syscall: not worth a trip to the pool and back.
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* the line is written or the write failed; nothing more to do with the descriptor */
-        }
-        if (writeErr) reject(writeErr);
-        else resolve();
-      });
-    });
-  });
-}
+/** One per process: the API's job.queued lines, batched onto a thread of their own. */
+const appender = new FileAppender();
 
 /** Log folders this process has made: one mkdir per folder, not one per job (ENOENT makes it again). */
 const madeDirs = new Set<string>();
@@ -46,20 +28,23 @@ function ensureDir(dir: string): void {
   madeDirs.add(dir);
 }
 
+const LINE_KEYS = ['ts', 'level', 'service', 'job_id', 'correlation_id', 'event', 'msg', 'fields'] as const;
+
+const bigintAsString = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
+
 /** Key order is part of the contract: ts, level, service, job_id, correlation_id, event, msg, fields. */
 export function formatJobLogLine(record: JobLogRecord): string {
-  const ordered: Record<string, unknown> = {
-    ts: record.ts,
-    level: record.level,
-    service: record.service,
-    job_id: record.job_id,
-    correlation_id: record.correlation_id,
-    event: record.event,
-    msg: record.msg,
-    fields: record.fields && Object.keys(record.fields).length > 0 ? record.fields : undefined,
-  };
-  for (const key of Object.keys(ordered)) if (ordered[key] === undefined || ordered[key] === null) delete ordered[key];
-  return JSON.stringify(ordered, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
+  const ordered: Record<string, unknown> = {};
+  for (const key of LINE_KEYS) {
+    const value = key === 'fields' ? (record.fields && Object.keys(record.fields).length > 0 ? record.fields : undefined) : record[key];
+    if (value !== undefined && value !== null) ordered[key] = value;
+  }
+  try {
+    return JSON.stringify(ordered) + '\n';
+  } catch {
+    // A BigInt somewhere in the fields: a replacer for every value costs, so only when needed.
+    return JSON.stringify(ordered, bigintAsString) + '\n';
+  }
 }
 
 export class JobLogger {
@@ -72,6 +57,8 @@ export class JobLogger {
 
   /** `VOLUME_ROOT/`: cut from paths in the downloadable log, which shows them relative to the volume. */
   private readonly rootPrefix: string | null;
+  /** The same prefix as it reads inside a JSON string, cut from the finished line in one pass. */
+  private readonly jsonRootPrefix: string | null;
 
   /** `volumeRoot` defaults to the folder two levels above the log's (`VOLUME_ROOT/logs/jobs/<id>.jsonl`). */
   constructor(opts: { jobId: string; service: JobLogService; logPath: string; logger: Logger; correlationId?: string; volumeRoot?: string }) {
@@ -80,6 +67,7 @@ export class JobLogger {
     this.path = opts.logPath;
     const root = path.resolve(opts.volumeRoot ?? path.join(path.dirname(opts.logPath), '..', '..'));
     this.rootPrefix = root === path.parse(root).root ? null : root + path.sep;
+    this.jsonRootPrefix = this.rootPrefix === null ? null : JSON.stringify(this.rootPrefix).slice(1, -1);
     this.fixedCorrelationId = opts.correlationId;
     this.pino = opts.logger.child({ job_id: opts.jobId });
   }
@@ -109,29 +97,16 @@ export class JobLogger {
 
   /**
    * The same record as `log`, appended without holding a descriptor and without blocking the event
-   * loop (open, write and close run on libuv's pool): for the API, which writes one line per job
-   * per request. Resolves once the line is in the file, so what the caller does next (enqueue the
+   * loop (file-appender.ts: a thread of its own, one message per event-loop turn): for the API,
+   * which writes one line per new job. Resolves once the line is in the file, so what the caller does next (enqueue the
    * job) comes after it in the log. One `write()` on an O_APPEND descriptor, as `log` does.
    */
   async logAsync(level: JobLogLevel, msg: string, event?: string, fields?: LogFields): Promise<void> {
     const line = this.format(level, msg, event, fields);
     try {
-      await this.appendLine(line);
+      await appender.append(this.path, line);
     } catch (err) {
       this.pino.error({ err }, 'job log write failed');
-    }
-  }
-
-  private async appendLine(line: string): Promise<void> {
-    const dir = path.dirname(this.path);
-    ensureDir(dir);
-    try {
-      await appendOnce(this.path, line);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      madeDirs.delete(dir);
-      ensureDir(dir);
-      await appendOnce(this.path, line);
     }
   }
 
@@ -145,12 +120,14 @@ export class JobLogger {
       job_id: this.jobId,
       correlation_id,
       event,
-      msg: this.withoutVolumeRoot(msg),
-      fields: fields && (this.withoutVolumeRoot(fields) as LogFields),
+      msg,
+      fields,
     };
     // The server log keeps absolute paths; the job's own log (a download) shows them relative.
     this.pino[PINO_LEVEL[level]]({ event, correlation_id, ...(fields ? { fields } : {}) }, msg);
-    return formatJobLogLine(record);
+    const line = formatJobLogLine(record);
+    const prefix = this.jsonRootPrefix;
+    return prefix !== null && line.includes(prefix) ? line.split(prefix).join('') : line;
   }
 
   /**
