@@ -4,7 +4,7 @@ import { ReadinessBanner } from './components/ReadinessBanner.js';
 import { Link, matchPath, useRouter } from './lib/router.js';
 import { trpc } from './lib/trpc.js';
 import { LogoutButton } from './components/TokenGate.js';
-import { Loading } from './components/ui.js';
+import { Loading } from './components/Loading.js';
 import { CharactersPage, EvaluationPage, GeneratePage, JobsPage, TrainingJobPage, TrainingPage } from './lib/lazy-pages.js';
 
 const NAV = [

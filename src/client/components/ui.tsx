@@ -5,6 +5,9 @@ import type { ParamIssue } from '../../shared/errors.js';
 import { errorMessage, issuesOf } from '../lib/errors.js';
 import { formatPercent, formatValue } from '../lib/format.js';
 import { formatParamName } from '../../shared/capabilities.js';
+import { Loading } from './Loading.js';
+
+export { Loading };
 
 export function StatusBadge({ status }: { status: JobStatus }) {
   return <span className={`badge status-${status}`}>{status}</span>;
@@ -20,13 +23,6 @@ export function ProgressBar({ value, label }: { value: number; label?: string })
   );
 }
 
-export function Loading({ what }: { what?: string }) {
-  return (
-    <p className="loading" role="status">
-      <span className="spinner" aria-hidden="true" /> Loading{what ? ` ${what}` : ''}…
-    </p>
-  );
-}
 
 /** A server error as sentences: the message, or the issues no control on screen has claimed. */
 export function ErrorBox({ error, issues, onRetry }: { error: unknown; issues?: ParamIssue[]; onRetry?: () => void }) {
