@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../shared/errors.js';
+import { createAssetCache } from './asset-cache.js';
 import type { PageBootData } from './page-boot-data.js';
 import { pageHtml } from './page-preloads.js';
 import { sendFile } from './send-file.js';
@@ -23,10 +24,14 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 export function createStaticRoute(clientDir: string, bootData: PageBootData | null = null) {
   const root = path.resolve(clientDir);
   const indexFile = path.join(root, 'index.html');
   const pageHtmlFor = pageHtml(root);
+  const assetsDir = path.join(root, 'assets');
+  const assets = createAssetCache();
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('METHOD_NOT_SUPPORTED', 'Method not allowed');
     let decoded: string;
@@ -37,6 +42,22 @@ export function createStaticRoute(clientDir: string, bootData: PageBootData | nu
     }
     const candidate = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
     const inside = candidate.startsWith(root + path.sep);
+    // Hashed build files: one write from memory (asset-cache.ts); a Range request streams from disk.
+    if (candidate.startsWith(assetsDir + path.sep) && req.headers.range === undefined) {
+      const asset = await assets.get(candidate);
+      if (asset) {
+        res.writeHead(200, {
+          'Content-Type': TYPES[path.extname(candidate)] ?? 'application/octet-stream',
+          'Content-Length': String(asset.body.length),
+          'Cache-Control': IMMUTABLE,
+          'X-Content-Type-Options': 'nosniff',
+          'Accept-Ranges': 'bytes',
+          'Last-Modified': asset.mtime.toUTCString(),
+        });
+        res.end(req.method === 'HEAD' ? undefined : asset.body);
+        return;
+      }
+    }
     let file = path.join(root, 'index.html');
     let stat: fs.Stats | null = null;
     if (inside) stat = await fsp.stat(candidate).catch(() => null);
@@ -65,7 +86,7 @@ export function createStaticRoute(clientDir: string, bootData: PageBootData | nu
     }
     await sendFile(req, res, file, {
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'Cache-Control': hashed ? IMMUTABLE : 'no-cache',
       'X-Content-Type-Options': 'nosniff',
     }, stat);
   };
