@@ -8,6 +8,8 @@
  *     (MOCK_STEP_MS=0, steps 1, 512×512), one job at a time, vs createJob → `process` handler.
  */
 import BeeQueue from 'bee-queue';
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { JobRecord } from '../src/shared/jobs.js';
 import { beeQueueRedisOptions } from '../src/shared/node/redis.js';
@@ -39,6 +41,21 @@ function rawQueue(redisUrl: string, name: string, isWorker: boolean): BeeQueue {
   });
 }
 
+/**
+ * CPU µs to create a small file beside the job logs, for the notes: each enqueue creates its job's
+ * log file, and on a journal-less ext4 (this project's test machines) creating one scans past every
+ * inode deleted in the last minutes (the kernel's recently_deleted(), seen with perf), so a run
+ * right after a test suite removed its temp dirs pays far more per file than a pod volume would.
+ */
+function fileCreateMicros(volume: string): number {
+  const dir = path.join(volume, 'logs', 'create-probe');
+  fs.mkdirSync(dir, { recursive: true });
+  const started = process.cpuUsage();
+  for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(dir, `probe-${i}.jsonl`), '{}\n', { flag: 'a' });
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 200;
+}
+
 export async function run(): Promise<BenchResult[]> {
   const stack = await startBenchStack({ env: { MOCK_STEP_MS: '0' } });
   const client = new JsonClient(stack.url, CONCURRENCY);
@@ -49,6 +66,7 @@ export async function run(): Promise<BenchResult[]> {
   try {
     // (a) throughput, no worker: the jobs just pile up in the queue.
     const deadline = Date.now() + PHASE_LIMIT_MS;
+    const createCost = fileCreateMicros(stack.volume);
     await pool(WARMUP, CONCURRENCY, async (i) => void (await client.mutate('generation.start', jobInput(i))));
     let t0 = performance.now();
     const httpDone = await pool(REQUESTS, CONCURRENCY, async (i) => void (await client.mutate('generation.start', jobInput(i))), deadline);
@@ -119,7 +137,8 @@ export async function run(): Promise<BenchResult[]> {
         notes:
           `${httpDone} generation.start over HTTP (keep-alive, ${CONCURRENCY} in flight, API in its own process, no worker) ` +
           `vs ${bareDone} POSTs to a bare node:http server (own process) doing JSON parse + job store create + createJob().save(), same client and Redis; ` +
-          `ours adds validation, rate limit, correlation, the job.queued log line; bee-queue alone in-process: ${Math.round(rawRate)} jobs/s (${rawDone} saves)`,
+          `ours adds validation, rate limit, correlation, the job.queued log line (a new file per job: creating one cost ${Math.round(createCost)} µs of CPU on this volume before the run); ` +
+          `bee-queue alone in-process: ${Math.round(rawRate)} jobs/s (${rawDone} saves)`,
       },
       {
         name: 'enqueue_to_start_p50',

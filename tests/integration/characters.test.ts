@@ -88,4 +88,33 @@ describe('loras', () => {
     expect(fs.existsSync(path.join(stack.volume, 'loras', `${loraId}.safetensors`))).toBe(false);
     expect((await stack.call('loras.get', { id: loraId })).status).toBe(404);
   });
+
+  it('refuses to delete a training\'s LoRA while a live evaluation of that training has yet to plan its final row', async () => {
+    const loraId = 'lora-00000000beef';
+    const trainingId = 'training-0000000000ee';
+    const meta: Lora = { id: loraId, character_id: 'char-000000000001', job_id: trainingId, trigger_word: 'zz_p', steps: 100, lora_rank: 16, created_at: new Date().toISOString() };
+    const file = path.join(stack.volume, 'staged-live.safetensors');
+    fs.writeFileSync(file, Buffer.alloc(16));
+    await stack.api.infra.loras.register(meta, file);
+    const evaluation: JobRecord = {
+      id: 'evaluation-0000000000ee',
+      type: 'evaluation',
+      status: 'running',
+      correlation_id: 'test-live-eval',
+      config: {},
+      training_id: trainingId,
+      evaluation_rows: [{ step: 50, final: false, lora_id: 'lora-0000000000c5' }],
+      created_at: new Date().toISOString(),
+      progress: 10,
+      outputs: [],
+      attempts: 1,
+      rev: 0,
+    };
+    await stack.api.infra.store.create(evaluation);
+    const refused = await stack.call<{ message: string }>('loras.delete', { id: loraId });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain(evaluation.id);
+    await stack.api.infra.store.update(evaluation.id, (r) => ({ ...r, evaluation_rows: [...(r.evaluation_rows ?? []), { step: 100, final: true, lora_id: 'lora-0000000000c6' }] }));
+    expect((await stack.call<{ deleted: boolean }>('loras.delete', { id: loraId })).body.deleted).toBe(true);
+  });
 });

@@ -284,9 +284,15 @@ describe('plain routes under hostile paths and headers', () => {
         if (method === 'HEAD') return;
         if (res.status === 400) expect(errorOf(res), what).toBe('Invalid path');
         if (res.status === 200) {
-          // index.html goes out naming the opened page's built chunks (http/page-preloads.ts): those lines only.
+          // index.html goes out naming the opened page's built chunks (http/page-preloads.ts) and with
+          // its first data (http/page-boot-data.ts): those additions only.
           const body = /text\/html/.test(String(res.headers['content-type']))
-            ? Buffer.from(res.body.toString('utf8').replace(/ {4}<link rel="modulepreload" crossorigin href="\/assets\/[\w.-]+\.js">\n/g, ''))
+            ? Buffer.from(
+                res.body
+                  .toString('utf8')
+                  .replace(/ {4}<link rel="modulepreload" crossorigin href="\/assets\/[\w.-]+\.js">\n/g, '')
+                  .replace(/<script type="application\/json" id="[\w-]+">[^<]*<\/script>\n/, ''),
+              )
             : res.body;
           const served = clientFiles().some((f) => f.subarray(0, body.length).equals(body) && (f.length === body.length || body.length >= 1024 * 1024));
           expect(served, `${what}: 200 with bytes that are not a file of dist/client`).toBe(true);

@@ -43,7 +43,7 @@ const NOT_PARSED = Symbol('not parsed');
 function inputOf(req: IncomingMessage, url: URL, body: string | undefined): unknown {
   try {
     if (req.method === 'POST') return JSON.parse(body ?? '');
-    const raw = url.searchParams.get('input');
+    const raw = url.search === '' ? null : url.searchParams.get('input');
     return raw ? JSON.parse(raw) : undefined;
   } catch {
     return NOT_PARSED;
@@ -59,6 +59,7 @@ function isDataStream(value: unknown): boolean {
 
 /** Search parameters a plain call may carry: GET's `input`; anything else goes to resolveResponse. */
 function hasOnlyInput(url: URL, method: string): boolean {
+  if (url.search === '') return true; // without building URLSearchParams, the common POST
   for (const key of url.searchParams.keys()) if (method !== 'GET' || key !== 'input') return false;
   return true;
 }

@@ -77,6 +77,17 @@ describe('characters', () => {
     await c().training.cancel({ id: job.id });
     await expect(c().characters.delete({ id: character.id })).resolves.toEqual({ id: character.id, deleted: true });
   });
+
+  it('a character with a caption job in progress cannot be deleted either (the job writes its captions)', async () => {
+    const character = await characterWithImages('captioned_person', 1);
+    const { job_id } = await c().characters.caption({ id: character.id, mode: 'missing', style: 'short', trigger: 'prefix' });
+    await expect(c().characters.delete({ id: character.id })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `Character '${character.id}' has 1 caption job(s) in progress: ${job_id}; cancel them first`,
+    });
+    await c().jobs.cancel({ id: job_id });
+    await expect(c().characters.delete({ id: character.id })).resolves.toEqual({ id: character.id, deleted: true });
+  });
 });
 
 describe('training', () => {

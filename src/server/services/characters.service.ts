@@ -49,12 +49,17 @@ export class CharactersService {
     }));
   }
 
-  /** Refused while one of its trainings is queued or running; finished jobs keep their snapshot. */
+  /**
+   * Refused while a job that reads or writes the person's photos is queued or running (a training
+   * copies them, a caption job writes their captions); finished jobs keep their snapshot.
+   */
   async delete(id: string): Promise<{ id: string; deleted: true }> {
     await this.deps.characters.require(id);
-    const active = (await this.deps.store.active('training')).filter((j) => j.character_id === id);
+    const [trainings, captions] = await Promise.all([this.deps.store.active('training'), this.deps.store.active('caption')]);
+    const active = [...trainings, ...captions].filter((j) => j.character_id === id);
     if (active.length > 0) {
-      throw new AppError('CONFLICT', `Character '${id}' has ${active.length} training job(s) in progress: ${active.map((j) => j.id).join(', ')}`);
+      const kinds = [...new Set(active.map((j) => j.type))].join(' and ');
+      throw new AppError('CONFLICT', `Character '${id}' has ${active.length} ${kinds} job(s) in progress: ${active.map((j) => j.id).join(', ')}; cancel them first`);
     }
     await this.deps.characters.delete(id);
     return { id, deleted: true };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import type { Lora } from '../../shared/characters.js';
+import type { JobRecord } from '../../shared/jobs.js';
 import type { CharacterStore } from '../../shared/node/character-store.js';
 import type { JobStore } from '../../shared/node/job-store.js';
 import type { LoraStore } from '../../shared/node/lora-store.js';
@@ -54,10 +55,12 @@ export class LorasService {
 
   /** Refused while a queued or running generation still needs the file. */
   async delete(id: string): Promise<{ id: string; deleted: true }> {
-    await this.deps.loras.require(id);
+    const lora = await this.deps.loras.require(id);
     const generations = (await this.deps.store.active('generation')).filter((j) => j.lora_id === id);
-    // An unfinished evaluation grid whose row loads this LoRA (its final row, or a row "Use this" registered).
-    const evaluations = (await this.deps.store.active('evaluation')).filter((j) => j.evaluation_rows?.some((r) => r.lora_id === id));
+    // An unfinished evaluation grid whose row loads this LoRA (its final row, or a row "Use this"
+    // registered), or a live one of this LoRA's training that has not planned its final row yet.
+    const awaitsFinal = (j: JobRecord) => !lora.from_checkpoint && j.training_id === lora.job_id && !j.evaluation_rows?.some((r) => r.final);
+    const evaluations = (await this.deps.store.active('evaluation')).filter((j) => j.evaluation_rows?.some((r) => r.lora_id === id) || awaitsFinal(j));
     const users = [...generations, ...evaluations];
     if (users.length > 0) {
       throw new AppError('CONFLICT', `LoRA '${id}' is used by ${users.length} unfinished generation or evaluation job(s): ${users.map((j) => j.id).join(', ')}`);
