@@ -73,9 +73,9 @@ async function send(server: 'single' | 'tRPC', method: 'GET' | 'POST', path: str
   return { status: res.status, headers: Object.fromEntries(COMPARED_HEADERS.map((h) => [h, res.headers.get(h) ?? undefined])), body: parsed };
 }
 
-async function both(method: 'GET' | 'POST', path: string, body?: string, opts: { ids?: boolean } = {}): Promise<Answer> {
-  const single = await send('single', method, path, body);
-  const trpc = await send('tRPC', method, path, body);
+async function both(method: 'GET' | 'POST', path: string, body?: string, opts: { ids?: boolean; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const single = await send('single', method, path, body, opts.headers);
+  const trpc = await send('tRPC', method, path, body, opts.headers);
   if (opts.ids) {
     // Lengths of ids and timestamps are fixed, so the byte counts still match.
     expect({ ...single, body: normalize(single.body) }).toEqual({ ...trpc, body: normalize(trpc.body) });
@@ -113,6 +113,8 @@ describe('single tRPC calls answer exactly as resolveResponse does', () => {
     expect((await both('POST', 'characters.create,characters.create?batch=1', '{}')).status).toBeGreaterThanOrEqual(400);
     const batch = await both('GET', `characters.list,jobs.list?batch=1&input=${input({ 1: { limit: 1 } })}`);
     expect(batch.status).toBe(200);
+    // A streamed (JSONL) answer asked for without a batch: tRPC refuses it.
+    expect((await both('GET', 'characters.list', undefined, { headers: { accept: 'application/jsonl' } })).status).toBe(400);
   });
 
   it('the rate limit: 429 with Retry-After from responseMeta', async () => {

@@ -71,7 +71,8 @@ export function createPlainCall(opts: PlainCallOptions) {
   /** Answers the call and returns true, or returns false (nothing written) for resolveResponse to answer. */
   return async function plainCall(req: IncomingMessage, res: ServerResponse, url: URL, body: string | undefined, signal: AbortSignal): Promise<boolean> {
     const method = req.method ?? 'GET';
-    if (!hasOnlyInput(url, method)) return false;
+    // A JSONL (streamed) answer asked for: resolveResponse answers that, or refuses it unbatched.
+    if (!hasOnlyInput(url, method) || (req.headers.accept ?? '').includes('application/jsonl')) return false;
     let path: string;
     try {
       path = decodeURIComponent(url.pathname.slice(opts.basePath.length));
@@ -110,7 +111,9 @@ export function createPlainCall(opts: PlainCallOptions) {
     res.setHeader('content-type', 'application/json');
     const headers = meta.headers instanceof Headers ? [...meta.headers.entries()] : Object.entries(meta.headers ?? {});
     for (const [key, value] of headers) {
-      if (typeof value === 'string' || Array.isArray(value)) res.setHeader(key, value);
+      // As a fetch Headers would carry them: one line, values joined (Set-Cookie apart).
+      if (typeof value === 'string') res.setHeader(key, value);
+      else if (Array.isArray(value)) res.setHeader(key, key.toLowerCase() === 'set-cookie' ? value : value.join(', '));
     }
     res.end(JSON.stringify(transformTRPCResponse(config, json)));
     return true;
