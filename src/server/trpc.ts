@@ -10,7 +10,12 @@ export const SSE_OPTIONS = {
   client: { reconnectAfterInactivityMs: 25_000 },
 };
 
-const t = initTRPC.context<Context>().create({
+/** Per procedure: `rateLimit: 'job-create'` counts a mutation in the job record's create (see `guarded`). */
+export interface ProcedureMeta {
+  rateLimit?: 'job-create';
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
     // Codes come from the mapped error too, so errors raised mid-stream (subscriptions) read right.
@@ -27,16 +32,27 @@ const t = initTRPC.context<Context>().create({
 /**
  * One middleware for both (each level of tRPC's middleware chain copies the call's options):
  * mutations count against the caller's rate limit first, then every failure is mapped once.
+ * A procedure marked `rateLimit: 'job-create'` gets the count as `ctx.charge` instead, for the job
+ * store to make in the same script as the record (one Redis round trip per enqueue, nothing
+ * written past the limit); if it never got that far (bad input, an unknown LoRA) the count is
+ * made here afterwards, and a 429 then replaces its answer, as if counted first.
  */
-const guarded = t.middleware(async ({ ctx, type, next }) => {
-  if (type === 'mutation') {
+const guarded = t.middleware(async ({ ctx, type, meta, next }) => {
+  const limiter = ctx.services.rateLimiter;
+  const charge = type === 'mutation' && meta?.rateLimit === 'job-create' ? limiter.charge(ctx.clientId, 'changes') : undefined;
+  try {
+    if (type === 'mutation' && !charge) await limiter.hit(ctx.clientId, 'changes');
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+  const result = await next({ ctx: { charge } });
+  if (charge && !charge.spent) {
     try {
-      await ctx.services.rateLimiter.hit(ctx.clientId, 'changes');
+      await limiter.hit(ctx.clientId, 'changes');
     } catch (err) {
       throw toTRPCError(err);
     }
   }
-  const result = await next();
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });

@@ -93,6 +93,36 @@ describe('RATE_LIMIT_PER_MINUTE=5', () => {
     expect429(await invalidMutation(client), '6th invalid mutation');
   });
 
+  it('generation.start, counted inside the job create: the 6th is 429 and creates nothing; it shares the budget', async () => {
+    await freshWindow();
+    const generate = (client: Record<string, string>, lora_id?: string) =>
+      rawRequest(stack.url, {
+        method: 'POST',
+        path: '/api/trpc/generation.start',
+        headers: { 'content-type': 'application/json', ...client },
+        body: JSON.stringify({ config: { prompt: 'rate generation' }, ...(lora_id ? { lora_id } : {}) }),
+      });
+    const generations = async () => (await stack.api.infra.store.list({ type: 'generation', limit: 1000 })).items.length;
+    const a = newClient();
+    const before = await generations();
+    for (let i = 1; i <= LIMIT; i++) expect((await generate(a)).status, `generation ${i}`).toBe(200);
+    expect429(await generate(a), '6th generation');
+    expect(await generations()).toBe(before + LIMIT);
+    expect429(await mutation(a, 1), 'a mutation after 5 generations');
+
+    const b = newClient();
+    for (let i = 0; i < LIMIT - 1; i++) expect((await mutation(b, i)).status).toBe(200);
+    expect((await generate(b)).status, '5th change, a generation').toBe(200);
+    expect429(await generate(b), 'generation after 5 changes');
+
+    // Refused before its create (an unknown LoRA): still counted, and past the limit it is a 429.
+    const c = newClient();
+    for (let i = 0; i < LIMIT; i++) expect((await generate(c, 'lora-000000000000')).status).toBe(404);
+    expect429(await generate(c, 'lora-000000000000'), '6th generation with an unknown LoRA');
+    expect429(await generate(c), 'a valid generation after that');
+    expect(await generations()).toBe(before + LIMIT + 1);
+  });
+
   it('queries are not limited, before or after the mutation budget is spent', async () => {
     await freshWindow();
     const client = newClient();

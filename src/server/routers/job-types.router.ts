@@ -22,6 +22,9 @@ export const trainingRouter = (inputs: Inputs) =>
 
 export const generationRouter = (inputs: Inputs) =>
   router({
-    start: publicProcedure.input(inputs.generationStart).mutation(({ ctx, input }) => ctx.services.generation.start(input)),
+    start: publicProcedure
+      .meta({ rateLimit: 'job-create' })
+      .input(inputs.generationStart)
+      .mutation(({ ctx, input }) => ctx.services.generation.start(input, ctx.charge)),
     ...jobTypeProcedures(inputs, 'generation'),
   });

@@ -9,6 +9,7 @@ import { getCorrelationId, newCorrelationId } from '../../shared/node/correlatio
 import { JobLogger } from '../../shared/node/job-logger.js';
 import { randomHex } from '../../shared/node/random-hex.js';
 import type { JobStore } from '../../shared/node/job-store.js';
+import type { RateCharge } from '../../shared/node/rate-charge.js';
 import type { JobArchive } from '../../shared/node/job-archive.js';
 import { decodeCursor, encodeCursor } from '../../shared/node/job-index.js';
 import type { JobRetention, PruneOptions, PruneReport } from '../../shared/node/job-retention.js';
@@ -67,7 +68,8 @@ export class JobsService {
     return new JobLogger({ jobId: id, service: 'api', logPath: this.deps.paths.jobLog(id), logger: this.deps.logger });
   }
 
-  async create(job: NewJob): Promise<JobRecord> {
+  /** `charge`: the request is counted against its rate limit in the record's create (one round trip). */
+  async create(job: NewJob, charge?: RateCharge): Promise<JobRecord> {
     const id = job.id ?? JobsService.newId(job.type);
     const correlation_id = getCorrelationId() ?? newCorrelationId();
     const record: JobRecord = {
@@ -90,7 +92,7 @@ export class JobsService {
       attempts: 0,
       rev: 0,
     };
-    await this.deps.store.create(record);
+    await this.deps.store.create(record, charge);
     const log = this.jobLogger(id);
     try {
       // Awaited before the enqueue, so job.queued comes before anything a worker writes.

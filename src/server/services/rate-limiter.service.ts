@@ -12,18 +12,17 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../../shared/errors.js';
 import { KEY_PREFIX, withRedis } from '../../shared/node/redis.js';
 import { redisScript, type RedisScript } from '../../shared/node/redis-script.js';
+import { rateCountLua, type RateCharge } from '../../shared/node/rate-charge.js';
 
 const WINDOW_MS = 60_000;
 
 /**
  * One hit, atomically and in one round trip: count it in this minute's key (kept two minutes, long
  * enough to be the next minute's "previous"), and read the previous minute's count.
- * KEYS = this minute, previous minute; ARGV = expiry in ms. Returns {current, previous}.
+ * KEYS = this minute, previous minute; ARGV = expiry in ms. Returns {current, previous}; judged here.
  */
-const HIT_SCRIPT = `
-local current = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return {current, tonumber(redis.call('GET', KEYS[2]) or '0')}
+const HIT_SCRIPT = `${rateCountLua({ current: 'KEYS[1]', previous: 'KEYS[2]', expiry: 'ARGV[1]' })}
+return {rate_current, rate_previous}
 `;
 
 export type RateBucket = 'changes' | 'auth-failures';
@@ -56,6 +55,25 @@ export class RateLimiter {
     this.judge(bucket, now, count, previous);
   }
 
+  /**
+   * The same count, made by another script in its own round trip (the job store's create): it
+   * counts, and writes nothing when the counts are past the limit. Nothing is counted until then.
+   */
+  charge(client: string, bucket: RateBucket): RateCharge {
+    const now = Date.now();
+    const window = Math.floor(now / WINDOW_MS);
+    const limit = this.limits[bucket];
+    return {
+      keys: [this.key(bucket, client, window), this.key(bucket, client, window - 1)],
+      args: [2 * WINDOW_MS, limit, overlapAt(now)],
+      spent: false,
+      refuse: (current, previous) => {
+        this.judge(bucket, now, current, previous);
+        throw tooMany(bucket, limit, now); // the script judged the same numbers past the limit
+      },
+    };
+  }
+
   /** Throws TOO_MANY_REQUESTS when the client is already past its limit, without counting. */
   async check(client: string, bucket: RateBucket): Promise<void> {
     const now = Date.now();
@@ -67,10 +85,14 @@ export class RateLimiter {
 
   private judge(bucket: RateBucket, now: number, current: number, previous: number): void {
     const limit = this.limits[bucket];
-    const overlap = 1 - (now % WINDOW_MS) / WINDOW_MS;
-    if (current + previous * overlap > limit) {
-      const retryAfter = Math.max(1, Math.ceil((Math.floor(now / WINDOW_MS + 1) * WINDOW_MS - now) / 1000));
-      throw new AppError('TOO_MANY_REQUESTS', `${WHAT[bucket](limit)}; retry in ${retryAfter} s`, { retryAfter });
-    }
+    if (current + previous * overlapAt(now) > limit) throw tooMany(bucket, limit, now);
   }
+}
+
+/** How much of the previous window still lies within the last minute. */
+const overlapAt = (now: number) => 1 - (now % WINDOW_MS) / WINDOW_MS;
+
+function tooMany(bucket: RateBucket, limit: number, now: number): AppError {
+  const retryAfter = Math.max(1, Math.ceil((Math.floor(now / WINDOW_MS + 1) * WINDOW_MS - now) / 1000));
+  return new AppError('TOO_MANY_REQUESTS', `${WHAT[bucket](limit)}; retry in ${retryAfter} s`, { retryAfter });
 }

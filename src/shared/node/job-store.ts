@@ -22,6 +22,7 @@ import {
 } from './job-index.js';
 import { KEY_PREFIX, withRedis } from './redis.js';
 import { redisScript, type RedisScript } from './redis-script.js';
+import { rateCountLua, rateOverLua, type RateCharge } from './rate-charge.js';
 
 export const JOB_UPDATES_CHANNEL = `${KEY_PREFIX}job-updates`;
 export const JOB_KEY_PREFIX = `${KEY_PREFIX}job:`;
@@ -29,6 +30,21 @@ export const jobKey = (id: string) => `${JOB_KEY_PREFIX}${id}`;
 const leaseKey = (id: string) => `${KEY_PREFIX}job-lease:${id}`;
 
 export type JobMutator = (current: JobRecord) => JobRecord | null;
+
+/**
+ * CREATE_SCRIPT with the caller's request counted first (rate-charge.ts): nothing is written past
+ * the limit. KEYS = record, indexes…, this window's counter, the previous one's; ARGV = record JSON,
+ * score, id, channel, counter expiry, limit, overlap. Returns {created (1, 0 taken, -1 refused), counts…}.
+ */
+const CHARGED_CREATE_SCRIPT = `
+local n = #KEYS
+${rateCountLua({ current: 'KEYS[n - 1]', previous: 'KEYS[n]', expiry: 'ARGV[5]' })}
+if ${rateOverLua({ limit: 'ARGV[6]', overlap: 'ARGV[7]' })} then return {-1, rate_current, rate_previous} end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return {0, rate_current, rate_previous} end
+for i = 2, n - 2 do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], ARGV[1])
+return {1, rate_current, rate_previous}
+`;
 
 export interface ListOptions {
   type?: JobType;
@@ -66,9 +82,11 @@ export class JobStore {
   private readonly tx: Redis;
   private txChain: Promise<unknown> = Promise.resolve();
   private readonly createScript: RedisScript;
+  private readonly chargedCreateScript: RedisScript;
 
   constructor(private readonly redis: Redis) {
     this.createScript = redisScript(redis, 'isengardCreateJob', CREATE_SCRIPT);
+    this.chargedCreateScript = redisScript(redis, 'isengardCreateJobCharged', CHARGED_CREATE_SCRIPT);
     this.tx = redis.duplicate();
     // Failures surface on the commands themselves; the event would only print "Unhandled error".
     this.tx.on('error', () => undefined);
@@ -78,11 +96,20 @@ export class JobStore {
     this.tx.disconnect();
   }
 
-  async create(record: JobRecord): Promise<void> {
+  /** With `charge`, the caller's request is counted in the same script, and nothing is created past its limit. */
+  async create(record: JobRecord, charge?: RateCharge): Promise<void> {
     const json = JSON.stringify(record);
-    const created = await withRedis(() =>
-      this.createScript([jobKey(record.id), ...indexKeysOf(record)], [json, scoreOf(record), record.id, JOB_UPDATES_CHANNEL]),
-    );
+    const keys = [jobKey(record.id), ...indexKeysOf(record)];
+    const args = [json, scoreOf(record), record.id, JOB_UPDATES_CHANNEL];
+    let created: unknown;
+    if (charge) {
+      const [outcome, current, previous] = (await withRedis(() => this.chargedCreateScript([...keys, ...charge.keys], [...args, ...charge.args]))) as number[];
+      charge.spent = true;
+      if (outcome === -1) charge.refuse(current!, previous!);
+      created = outcome;
+    } else {
+      created = await withRedis(() => this.createScript(keys, args));
+    }
     if (created !== 1) throw new AppError('CONFLICT', `Job '${record.id}' already exists`);
   }
 
