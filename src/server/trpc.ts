@@ -39,20 +39,11 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
  */
 const guarded = t.middleware(async ({ ctx, type, meta, next }) => {
   const limiter = ctx.services.rateLimiter;
+  const count = () => limiter.hit(ctx.clientId, 'changes').catch((err: unknown) => Promise.reject(toTRPCError(err)));
   const charge = type === 'mutation' && meta?.rateLimit === 'job-create' ? limiter.charge(ctx.clientId, 'changes') : undefined;
-  try {
-    if (type === 'mutation' && !charge) await limiter.hit(ctx.clientId, 'changes');
-  } catch (err) {
-    throw toTRPCError(err);
-  }
+  if (type === 'mutation' && !charge) await count();
   const result = await next({ ctx: { charge } });
-  if (charge && !charge.spent) {
-    try {
-      await limiter.hit(ctx.clientId, 'changes');
-    } catch (err) {
-      throw toTRPCError(err);
-    }
-  }
+  if (charge && !charge.spent) await count();
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
