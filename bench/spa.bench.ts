@@ -3,7 +3,8 @@
  * run with the same vite and @vitejs/plugin-react:
  *  - initial-route bundle size: index.html plus every JS/CSS file it references (script src,
  *    stylesheet and modulepreload links), each gzipped at level 9 on its own and summed;
- *  - time to interactive in Debian's chromium (playwright-core), a fresh context per load: the
+ *  - time to interactive in Debian's chromium (playwright-core, CHROMIUM_ARGS: the browser's own
+ *    WebUI omnibox popup off), a fresh context per load: the
  *    Training page (/training, served by the real API with a private Redis) until the Preset select
  *    and the Start Training button are visible and enabled — so it includes /api/info and
  *    characters.list — against the hello page (tiny node:http static server) until its text shows.
@@ -18,7 +19,7 @@ import zlib from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { buildClient, CHROMIUM } from '../tests/e2e/browser-harness.js';
+import { buildClient, CHROMIUM, CHROMIUM_ARGS } from '../tests/e2e/browser-harness.js';
 import { startStack, type Stack } from '../tests/helpers/stack.js';
 import { tempDir } from '../tests/helpers/test-config.js';
 import { registerCleanup } from './lib/cleanup.js';
@@ -30,23 +31,6 @@ const HELLO_TEXT = 'Hello, world';
 /** Measured loads per page; one more is made first and discarded (warm-up). */
 const RUNS = Math.max(1, Number(process.env.BENCH_SPA_RUNS ?? 7));
 const LOAD_TIMEOUT_MS = 15_000;
-
-/**
- * Chromium 156 opens its WebUI omnibox popup (chrome://omnibox-popup.top-chrome, a renderer
- * with a dozen scripts) with every new window, and the bench opens a fresh context per load:
- * on a 2-core host that renderer competed with the page under test and added 150-250 ms to
- * every load, the hello page's too. That is the browser's window, not the page, so it is off.
- */
-const BENCH_BROWSER_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup',
-];
 
 type Kind = 'isengard' | 'hello';
 
@@ -239,7 +223,7 @@ export async function run(): Promise<BenchResult[]> {
     const helloServer = await serveStatic(helloDir);
     own(helloServer.close);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BENCH_BROWSER_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     own(() => browser.close().catch(() => undefined));
 
     const loads: Record<Kind, Load[]> = { isengard: [], hello: [] };
@@ -277,7 +261,7 @@ export async function run(): Promise<BenchResult[]> {
         ratio: ratioOf(ttiOurs, ttiHello),
         unit: 'ms',
         notes:
-          `median of ${RUNS} (+1 warm-up discarded) chromium loads, fresh context each, uncompressed HTTP on 127.0.0.1: in-page performance.now() ` +
+          `median of ${RUNS} (+1 warm-up discarded) chromium loads (WebUI omnibox popup off), fresh context each, uncompressed HTTP on 127.0.0.1: in-page performance.now() ` +
           `(from navigation start) at the first DOM mutation after which /training's Preset select and Start Training button are visible and enabled ` +
           `(includes /api/info and characters.list, one character seeded); baseline = hello page until its text shows (node:http static server). ` +
           `Range ${spread(inPage('isengard'))} vs ${spread(inPage('hello'))} ms; wall clock goto→ready median ${round(median(wall('isengard')))} vs ${round(median(wall('hello')))} ms`,
