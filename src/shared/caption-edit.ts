@@ -5,11 +5,7 @@
  */
 import type { CharacterImage } from './characters.js';
 import { captionSourceOf, prefixTriggerWord } from './captions.js';
-
-/** Letters, digits (any script) and `_`: what a trigger word is made of, so what "whole word" means. */
-const WORD_CHAR = '[\\p{L}\\p{N}_]';
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+import { escapeRegExp, hasTriggerWord, spellTriggerWord, triggerWordPattern, WORD_CHAR } from './trigger-word.js';
 
 /** A machine caption nobody has accepted or edited yet. */
 export function isUnreviewed(image: Pick<CharacterImage, 'caption' | 'caption_source'>): boolean {
@@ -57,24 +53,19 @@ export function countReplacements(captions: readonly string[], opts: FindReplace
   return captions.filter((c) => replaceInCaption(c, opts) !== c).length;
 }
 
-/** The trigger word as a whole word in any case, plus a possessive "'s" when removing it. */
-const triggerPattern = (trigger: string, possessive: boolean) =>
-  new RegExp(`(?<!${WORD_CHAR})${escapeRegExp(trigger)}${possessive ? "(?:['’]s)?" : ''}(?!${WORD_CHAR})`, 'giu');
-
 /**
  * Makes sure the caption holds the trigger word exactly: other spellings of it ("OHWX_Anna") become
  * the trigger word, and a caption without it gets it as a prefix ("ohwx_anna, …"). A trigger word
  * inside a longer word ("ohwx_anna2") does not count.
  */
 export function addTrigger(caption: string, trigger: string): string {
-  const pattern = triggerPattern(trigger, false);
-  if (pattern.test(caption)) return caption.replace(pattern, trigger);
+  if (hasTriggerWord(caption, trigger)) return spellTriggerWord(caption, trigger);
   // The caption job's own prefixing, so "A woman…" reads "ohwx_anna, a woman…" either way.
   return prefixTriggerWord(caption, trigger);
 }
 
 /** The caption without the trigger word (any case, whole word, with a possessive "'s"), separators tidied. */
 export function removeTrigger(caption: string, trigger: string): string {
-  const next = caption.replace(triggerPattern(trigger, true), '');
+  const next = caption.replace(triggerWordPattern(trigger, true), '');
   return next === caption ? caption : tidyCaption(next);
 }

@@ -45,4 +45,15 @@ describe('trigger word prefix', () => {
     expect(hasTriggerWord('zed_p.', 'zed_p')).toBe(true);
     expect(hasTriggerWord('xzed_p', 'zed_p')).toBe(false);
   });
+
+  it('spells another spelling of the word as the trigger word instead of adding it again', () => {
+    expect(prefixTriggerWord('photo of ZED_P smiling', 'zed_p')).toBe('photo of zed_p smiling');
+    expect(prefixTriggerWord(' Zed_P at the beach ', 'zed_p')).toBe('zed_p at the beach');
+  });
+
+  it('counts a letter of any script as part of the word', () => {
+    expect(prefixTriggerWord('zed_pé dancing', 'zed_p')).toBe('zed_p, zed_pé dancing');
+    expect(prefixTriggerWord('Ézed_p dancing', 'zed_p')).toBe('zed_p, Ézed_p dancing');
+    expect(prefixTriggerWord('café, zed_p, smiling', 'zed_p')).toBe('café, zed_p, smiling');
+  });
 });

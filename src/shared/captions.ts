@@ -4,6 +4,9 @@
  * trigger word is put in front. Plain functions, no zod or Node, so the SPA can use them too.
  */
 import type { CaptionSource, CharacterImage } from './characters.js';
+import { hasTriggerWord, spellTriggerWord } from './trigger-word.js';
+
+export { hasTriggerWord } from './trigger-word.js';
 
 export const CAPTION_MODES = ['missing', 'all'] as const;
 export type CaptionMode = (typeof CAPTION_MODES)[number];
@@ -46,20 +49,14 @@ export function selectForCaptioning<I extends Pick<CharacterImage, 'caption' | '
   return mode === 'all' ? [...images] : images.filter((i) => isCaptionMissing(i, triggerWord));
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** True when `caption` holds `triggerWord` as a word of its own. */
-export function hasTriggerWord(caption: string, triggerWord: string): boolean {
-  return new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(triggerWord)}($|[^A-Za-z0-9_])`).test(caption);
-}
-
 /**
  * `zxq_person, a woman sitting on a bench`: the trigger word first, so the LoRA ties it to what the
- * rest of the caption does not describe. A caption that already holds the word is left as it is.
+ * rest of the caption does not describe. A caption that already holds the word (trigger-word.ts:
+ * a word of its own, any case) keeps its wording, with the word spelled as the trigger word.
  */
 export function prefixTriggerWord(caption: string, triggerWord: string): string {
   const text = caption.trim();
-  if (hasTriggerWord(text, triggerWord)) return text;
+  if (hasTriggerWord(text, triggerWord)) return spellTriggerWord(text, triggerWord);
   if (text === '') return triggerWord;
   // "A woman…" → "zxq_person, a woman…"; an acronym or a name ("UFO", "Paris") keeps its capital.
   const lowered = /^(A|An|The|This|That|In|On|Two|Three)\b/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;

@@ -1,4 +1,6 @@
 /** Training sample prompts: limits, defaults and the trigger-word rule, shared by API, worker and SPA. */
+import { hasTriggerWord } from './trigger-word.js';
+
 export const MAX_SAMPLE_PROMPTS = 4;
 export const SAMPLE_PROMPT_MAX_CHARS = 500;
 /** Samples use a fixed seed (prompt i: seed + i), so steps and resumed runs compare like for like. */
@@ -11,10 +13,8 @@ export function defaultSamplePrompts(trigger: string): string[] {
   ];
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The prompt as given when it already names the trigger word (as a whole word), else `trigger, prompt`. */
+/** The prompt as given when it already names the trigger word (trigger-word.ts), else `trigger, prompt`. */
 export function withTriggerWord(prompt: string, trigger: string): string {
   const text = prompt.trim();
-  return new RegExp(`(^|[^a-z0-9_])${escapeRe(trigger)}($|[^a-z0-9_])`, 'i').test(text) ? text : `${trigger}, ${text}`;
+  return hasTriggerWord(text, trigger) ? text : `${trigger}, ${text}`;
 }
