@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestRedis } from '../../../tests/helpers/redis-server.js';
 import { tempDir } from '../../../tests/helpers/test-config.js';
@@ -35,5 +37,25 @@ describe('CharacterStore.mutate', () => {
       });
     await Promise.all(Array.from({ length: 40 }, (_, i) => add(i % 2 ? a : b, i)));
     expect((await a.require('char-00000000000b')).images.length).toBeLessThan(40);
+  });
+
+  it('writes nothing for an edit that changes nothing, and still writes an edit made in place', async () => {
+    const paths = new VolumePaths(tempDir());
+    const store = new CharacterStore(paths);
+    const id = 'char-00000000000c';
+    await store.save({ id, name: 'C', trigger_word: 'cc', created_at: new Date().toISOString(), images: [] });
+    const file = path.join(paths.characterDir(id), 'character.json');
+    // The same record written compactly: a write by the store would pretty-print it.
+    const compact = JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')));
+    fs.writeFileSync(file, compact);
+    await store.mutate(id, (c) => ({ ...c }));
+    await store.mutate(id, (c) => c);
+    expect(fs.readFileSync(file, 'utf8')).toBe(compact);
+    await store.mutate(id, (c) => {
+      c.name = 'C2';
+      return c;
+    });
+    expect(fs.readFileSync(file, 'utf8')).not.toBe(compact);
+    expect((await store.require(id)).name).toBe('C2');
   });
 });

@@ -23,6 +23,8 @@ export async function linkDirFiles(root: string, srcDir: string, destDir: string
   return n;
 }
 
+const serialize = (character: Character) => JSON.stringify(character, null, 2);
+
 export const captionFileName = (imageName: string) => `${path.parse(imageName).name}.txt`;
 
 export class CharacterStore {
@@ -34,12 +36,19 @@ export class CharacterStore {
     private readonly crossProcess?: LockFn,
   ) {}
 
-  /** Read-modify-write of one character, serialised per id so concurrent edits don't lose each other. */
+  /**
+   * Read-modify-write of one character, serialised per id so concurrent edits don't lose each other.
+   * An edit that changes nothing (accepting captions already accepted) writes nothing.
+   */
   async mutate(id: string, fn: (current: Character) => Promise<Character> | Character): Promise<Character> {
     const previous = this.locks.get(id) ?? Promise.resolve();
     const edit = async () => {
-      const next = await fn(await this.require(id));
-      await this.save(next);
+      const current = await this.require(id);
+      // Read before `fn`, which may edit `current` in place and return it.
+      const before = serialize(current);
+      const next = await fn(current);
+      const after = serialize(next);
+      if (after !== before) await writeFileAtomic(this.file(id), after);
       return next;
     };
     const run = previous.then(() => (this.crossProcess ? this.crossProcess(`character:${id}`, edit) : edit()));
@@ -88,7 +97,7 @@ export class CharacterStore {
   }
 
   async save(character: Character): Promise<void> {
-    await writeFileAtomic(this.file(character.id), JSON.stringify(character, null, 2));
+    await writeFileAtomic(this.file(character.id), serialize(character));
   }
 
   async writeCaption(id: string, imageName: string, caption: string): Promise<void> {
