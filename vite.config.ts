@@ -42,7 +42,7 @@ const isCss = (id: string) => /\.css(\?|$)/.test(id);
  * The modules that two or more lazily loaded pages share and the entry does not already carry.
  * Left to itself, rolldown gives each set of pages sharing code its own small chunk: the Training
  * page came as its chunk plus four such 0.5-3 KB files, each one more request on a fresh load (in
- * Chromium on a 2-core host, 20-30 ms of its time to interactive went to the extra requests).
+ * Chromium on a 2-core host, 10-30 ms of its time to interactive went to the extra requests).
  * These go into one chunk instead, fetched with whichever page opens first.
  *
  * Left out, so that the chunk never imports back from another lazy chunk: a stylesheet and every
