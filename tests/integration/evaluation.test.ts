@@ -183,4 +183,28 @@ describe('live evaluation (evaluate_during_training)', () => {
     expect(cells(g)).toHaveLength(4 * 4 * 2);
     expect(cells(g).every((c) => c.image !== null)).toBe(true);
   }, 90_000);
+
+  it('Keep Checkpoints waits for the live evaluation: on one worker every checkpoint still gets its row and can be used', async () => {
+    await stack.spawnWorker({ MOCK_STEP_MS: '15' });
+    const checkpointSteps = (r: JobRecord) => r.outputs.filter((o) => o.kind === 'checkpoint').map((o) => o.step).sort((a, b) => a! - b!);
+    // Without an evaluation the training keeps only the newest one.
+    const plain = await stack.waitFor((await train({ config: { steps: 100, keep_checkpoints: 1 } })).id);
+    expect(plain.status, plain.error).toBe('completed');
+    expect(checkpointSteps(plain)).toEqual([75]);
+
+    const training = await train({ config: { steps: 100, keep_checkpoints: 1 }, evaluate_during_training: true });
+    const seen = await follow(training.id);
+    const g = await grid(seen.evaluationId);
+    expect(g.status).toBe('completed');
+    expect(g.rows.map((r) => [r.step, r.final])).toEqual([[25, false], [50, false], [75, false], [100, true]]);
+    expect(cells(g).every((c) => c.image !== null)).toBe(true);
+    const finished = (await stack.call<JobRecord>('training.get', { id: training.id })).body;
+    expect(checkpointSteps(finished)).toEqual([25, 50, 75]);
+    const held = (await readLogLines(stack.url, training.id)).filter((l) => l.event === 'trainer.checkpoints_held');
+    expect(held).toHaveLength(1);
+    expect(held[0]!.fields).toMatchObject({ keep: 1 });
+    // "Use this" on an early row finds its checkpoint.
+    const used = await stack.call<Character>('evaluations.use', { id: seen.evaluationId, step: 25, strength: 0.8 });
+    expect(used.status, JSON.stringify(used.body)).toBe(200);
+  }, 90_000);
 });

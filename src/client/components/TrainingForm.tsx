@@ -187,7 +187,7 @@ export function TrainingForm(props: TrainingFormProps) {
         <label htmlFor="training-evaluate">Evaluate during training</label>
         <input id="training-evaluate" type="checkbox" checked={evaluate} onChange={(e) => setEvaluate(e.target.checked)} aria-describedby="training-evaluate-hint" />
         <p className="hint" id="training-evaluate-hint">
-          Each checkpoint adds a row to a checkpoint × strength grid. With one GPU the rows wait until the training ends, so only the checkpoints Keep Checkpoints keeps, and the final LoRA, get rows.
+          Each checkpoint adds a row to a checkpoint × strength grid; Keep Checkpoints removes none while the grid is pending. With one GPU the rows wait until the training ends.
         </p>
         {issues.evaluate_during_training && <p className="field-error">{issues.evaluate_during_training}</p>}
       </div>

@@ -72,6 +72,11 @@ export interface TrainingInput {
   resumeFrom?: { path: string; step: number };
   /** training.continue: starting weights (a finished LoRA); the run then trains `steps` more. */
   initialWeights?: string;
+  /**
+   * True while a live evaluation of this training waits for its checkpoints: Keep Checkpoints
+   * then removes none (checkpoint-retention.ts), so each one gets its grid row and can be used.
+   */
+  holdCheckpoints?: () => Promise<boolean>;
 }
 
 export interface TrainingResult {

@@ -11,7 +11,7 @@ import { finalIfNotFound } from '../not-found.js';
 import { resumeCheckpointPath } from '../../../shared/node/volume.js';
 import { copyLossHistory } from './loss-history.js';
 
-export function createTrainingHandler({ characters, loras, paths, training }: JobHandlerDeps): JobHandler<'training'> {
+export function createTrainingHandler({ characters, loras, paths, training, store }: JobHandlerDeps): JobHandler<'training'> {
   return async (job, ctx) => {
     const character = await characters.require(job.character_id).catch(finalIfNotFound);
     const workDir = paths.trainingDir(job.id);
@@ -26,6 +26,9 @@ export function createTrainingHandler({ characters, loras, paths, training }: Jo
         samplePrompts: job.sample_prompts,
         ...(job.resume_step !== undefined ? { resumeFrom: { path: resumeCheckpointPath(workDir), step: job.resume_step } } : {}),
         ...(job.base_lora_id ? { initialWeights: loras.filePath(job.base_lora_id) } : {}),
+        // "Evaluate during training": each checkpoint is a row of its grid, which on one GPU is
+        // only rendered after the training. A removal cannot be undone; a failed look holds.
+        holdCheckpoints: () => store.active('evaluation').then((live) => live.some((e) => e.training_id === job.id), () => true),
       },
       ctx,
     );

@@ -113,7 +113,7 @@ export function createAiToolkitBackend(config: Config, options: AiToolkitBackend
       const saveRoot = path.join(input.workDir, trainer.name);
       if (input.resumeFrom) await placeResumeCheckpoint(saveRoot, trainer.name, input.resumeFrom, ctx);
       const keep = Number(getPath(trainer.doc, 'config.process.0.save.max_step_saves_to_keep'));
-      const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs, retention: new CheckpointRetention(ctx, keep) });
+      const watcher = new OutputWatcher({ saveRoot, jobName: trainer.name, ctx, pollMs, retention: new CheckpointRetention(ctx, keep, input.holdCheckpoints) });
       let lastSideBar = '';
       let lastStepLogged = 0;
       const onLine = (stream: TrainerStream, line: string) => {

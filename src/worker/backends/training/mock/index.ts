@@ -45,7 +45,7 @@ export function createMockTrainingBackend(config: Config): TrainingBackend {
       await fs.mkdir(ctx.outputsDir, { recursive: true });
       const images = (await fs.readdir(input.datasetDir)).filter((f) => !f.endsWith('.txt')).length;
       ctx.logger.info('Mock trainer config', 'trainer.config', { ...input.config, dataset_images: images, sample_prompts: prompts.length });
-      const retention = new CheckpointRetention(ctx, keep);
+      const retention = new CheckpointRetention(ctx, keep, input.holdCheckpoints);
       const first = input.resumeFrom?.step ?? 0;
       if (input.resumeFrom) {
         const checkpoint = `checkpoint_${pad(first)}.safetensors`;
