@@ -5,7 +5,8 @@
  */
 import type { CharacterImage } from './characters.js';
 import { captionSourceOf, prefixTriggerWord } from './captions.js';
-import { escapeRegExp, hasTriggerWord, spellTriggerWord, triggerWordPattern, WORD_CHAR } from './trigger-word.js';
+import { escapeRegExp } from './regexp.js';
+import { hasTriggerWord, spellTriggerWord, triggerWordPattern, WORD_CHAR } from './trigger-word.js';
 
 /** A machine caption nobody has accepted or edited yet. */
 export function isUnreviewed(image: Pick<CharacterImage, 'caption' | 'caption_source'>): boolean {

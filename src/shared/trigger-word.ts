@@ -5,11 +5,10 @@
  * `^[a-z][a-z0-9_]{1,31}$` (docs/contracts.md), so `ohwx_anna2` and `ohwx_annaé` hold no
  * `ohwx_anna`, and `OHWX_Anna` is another spelling of it.
  */
+import { escapeRegExp } from './regexp.js';
 
 /** Letters, digits (any script) and `_`: what a word of its own may not touch. */
 export const WORD_CHAR = '[\\p{L}\\p{N}_]';
-
-export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Every occurrence of `trigger` as a word of its own, in any case; with `possessive`, with a following `'s`. */
 export function triggerWordPattern(trigger: string, possessive = false): RegExp {

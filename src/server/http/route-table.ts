@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PATHS, type ApiPathName } from '../../shared/http-api.js';
+import { escapeRegExp } from '../../shared/regexp.js';
 
 export interface RouteRequest {
   req: IncomingMessage;
@@ -41,7 +42,7 @@ function compile(route: Route): CompiledRoute {
   const source = API_PATHS[route.path]
     .split('/')
     .map((part) => {
-      if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (!part.startsWith(':')) return escapeRegExp(part);
       keys.push(part.slice(1));
       return '([^/]*)';
     })

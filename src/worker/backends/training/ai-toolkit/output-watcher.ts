@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { escapeRegExp } from '../../../../shared/regexp.js';
 import type { JobContext } from '../../types.js';
 import type { CheckpointRetention } from '../checkpoint-retention.js';
 import { isOutsideVolume, linkOrCopyRegular } from '../../../../shared/node/safe-path.js';
@@ -21,12 +22,11 @@ export interface TrainerFile {
   outputName: string;
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const SAMPLE_RE = /^\d+__(\d{9,})_(\d+)\.(jpg|jpeg|png|webp)$/;
 const pad = (n: number) => String(n).padStart(9, '0');
 
 export function checkpointPattern(jobName: string): RegExp {
-  return new RegExp(`^${escapeRe(jobName)}_(\\d{9,})\\.safetensors$`);
+  return new RegExp(`^${escapeRegExp(jobName)}_(\\d{9,})\\.safetensors$`);
 }
 
 /** Maps one file name from the save root (`where: 'root'`) or its samples folder to an output, or null. */
