@@ -36,19 +36,38 @@ function realRoot(root: string): Promise<string> {
 export async function openInside(root: string, file: string): Promise<{ handle: FileHandle; stat: fs.Stats }> {
   const [real, rootReal] = await Promise.all([fsp.realpath(file), realRoot(root)]);
   if (!real.startsWith(rootReal + path.sep)) throw new OutsideVolumeError(file);
+  return openRegularNoFollow(real, file);
+}
+
+/** Opens `file` with O_NOFOLLOW (O_NONBLOCK: a FIFO must not hang the open) and keeps it only when it is a regular file. */
+async function openRegularNoFollow(file: string, shownAs = file): Promise<{ handle: FileHandle; stat: fs.Stats }> {
   let handle: FileHandle;
   try {
-    handle = await fsp.open(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new OutsideVolumeError(file);
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new OutsideVolumeError(shownAs);
     throw err;
   }
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
-    throw new OutsideVolumeError(file);
+    throw new OutsideVolumeError(shownAs);
   }
   return { handle, stat };
+}
+
+/** Why a hard link cannot be made where a copy can: EXDEV (another device), EPERM/ENOTSUP/EOPNOTSUPP (no hard links here), EMLINK (link limit). */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
+
+/** True when `dest` is now a hard link of `src`; false where the filesystem refuses links (copy instead). */
+async function tryHardLink(src: string, dest: string): Promise<boolean> {
+  try {
+    await fsp.link(src, dest);
+    return true;
+  } catch (err) {
+    if (!LINK_REFUSED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return false;
+  }
 }
 
 /** Copies a file from inside the volume to `dest`, never through a link at either end. */
@@ -62,9 +81,6 @@ export async function copyInside(root: string, src: string, dest: string): Promi
   }
 }
 
-/** Why a hard link cannot be made where a copy can: EXDEV (another device), EPERM/ENOTSUP/EOPNOTSUPP (no hard links here), EMLINK (link limit). */
-const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
-
 export const isOutsideVolume = (err: unknown): err is OutsideVolumeError => err instanceof OutsideVolumeError;
 
 /**
@@ -75,13 +91,7 @@ export const isOutsideVolume = (err: unknown): err is OutsideVolumeError => err 
 export async function linkOrCopyInside(root: string, src: string, dest: string): Promise<'link' | 'copy'> {
   const [st, real, rootReal] = await Promise.all([fsp.lstat(src), fsp.realpath(src), realRoot(root)]);
   if (!st.isFile() || !real.startsWith(rootReal + path.sep)) throw new OutsideVolumeError(src);
-  try {
-    await fsp.link(src, dest);
-    return 'link';
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!LINK_REFUSED.has(code ?? '')) throw err;
-  }
+  if (await tryHardLink(src, dest)) return 'link';
   await copyInside(root, src, dest);
   return 'copy';
 }
@@ -97,22 +107,9 @@ export async function linkOrCopyInside(root: string, src: string, dest: string):
 export async function linkOrCopyRegular(src: string, dest: string): Promise<'link' | 'copy'> {
   const st = await fsp.lstat(src);
   if (!st.isFile()) throw new OutsideVolumeError(src);
+  if (await tryHardLink(src, dest)) return 'link';
+  const { handle } = await openRegularNoFollow(src);
   try {
-    await fsp.link(src, dest);
-    return 'link';
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!LINK_REFUSED.has(code ?? '')) throw err;
-  }
-  let handle: FileHandle;
-  try {
-    handle = await fsp.open(src, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new OutsideVolumeError(src);
-    throw err;
-  }
-  try {
-    if (!(await handle.stat()).isFile()) throw new OutsideVolumeError(src);
     await pipeline(handle.createReadStream({ autoClose: false }), fs.createWriteStream(dest, { flags: 'wx' }));
   } catch (err) {
     await fsp.rm(dest, { force: true }).catch(() => undefined);
