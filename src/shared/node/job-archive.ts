@@ -5,12 +5,12 @@
  * last line of an id), never a loss. Images, LoRAs and logs are not touched.
  */
 import fs from 'node:fs';
-import { once } from 'node:events';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { JobRecord } from '../jobs.js';
 import { decodeRecord } from './job-store.js';
 import { isAfter, newerFirst, scoreOf, type IndexEntry, type IndexFilter } from './job-index.js';
+import { idsIn, newestCandidates } from './job-archive-scan.js';
+import { eachLine, readSpans } from './jsonl-lines.js';
 import type { VolumePaths } from './volume.js';
 
 /** Where the archive lives on the volume. */
@@ -46,33 +46,49 @@ export class JobArchive {
 
   /**
    * Replaces every line of the records in `ids` with `rewrite(record)` (a purge). Each month file
-   * that changes is rewritten to a temp file, fsynced and renamed over the original, so a crash
-   * leaves the old or the new file, never half of one; other lines are kept as they were.
+   * that holds one of them is streamed to a temp file, fsynced and renamed over the original, so
+   * a crash leaves the old or the new file, never half of one, and a month of any size is never
+   * held in memory whole; other records' lines are kept byte for byte, other months not written.
    */
   async rewrite(ids: ReadonlySet<string>, rewrite: (record: JobRecord) => JobRecord): Promise<number> {
     let changed = 0;
+    const named = (line: string) => idsIn(line).some((id) => ids.has(id)) && ids.has(decodeRecord(line)?.id ?? '');
     for (const month of await this.months()) {
       const file = path.join(this.dir, month);
-      const lines = (await fs.promises.readFile(file, 'utf8')).split('\n');
-      let hits = 0;
-      const out = lines.map((line) => {
-        const record = line.trim() ? decodeRecord(line) : null;
-        if (!record || !ids.has(record.id)) return line;
-        hits++;
-        const { archived: _archived, ...plain } = rewrite(record);
-        return JSON.stringify(plain);
-      });
-      if (hits === 0) continue;
+      let holds = false;
+      await eachLine(file, (line) => !(holds = named(line)));
+      if (!holds) continue;
       const tmp = `${file}.${process.pid}.tmp`;
       const fh = await fs.promises.open(tmp, 'w');
+      let chunk: string[] = [];
+      let chunkChars = 0;
+      const flush = async () => {
+        await fh.write(chunk.join(''));
+        chunk = [];
+        chunkChars = 0;
+      };
       try {
-        await fh.write(out.join('\n'));
+        await eachLine(file, (line) => {
+          let out = line;
+          if (named(line)) {
+            const { archived: _archived, ...plain } = rewrite(decodeRecord(line)!);
+            out = JSON.stringify(plain);
+            changed++;
+          }
+          chunk.push(out + '\n');
+          chunkChars += out.length + 1;
+          // Only a full chunk waits for the disk; every other line goes on at once.
+          if (chunkChars >= WRITE_CHUNK_CHARS) return flush();
+        });
+        await flush();
         await fh.datasync();
-      } finally {
+      } catch (err) {
         await fh.close();
+        await fs.promises.rm(tmp, { force: true });
+        throw err;
       }
+      await fh.close();
       await fs.promises.rename(tmp, file);
-      changed += hits;
     }
     return changed;
   }
@@ -86,14 +102,9 @@ export class JobArchive {
   /** Every record of one month file, one per id (the last line wins), matching `keep`. */
   private async readMonth(file: string, keep: (line: string) => boolean = () => true): Promise<Map<string, JobRecord>> {
     const records = new Map<string, JobRecord>();
-    const input = fs.createReadStream(path.join(this.dir, file), { encoding: 'utf8' });
-    const lines = readline.createInterface({ input, crlfDelay: Infinity });
-    lines.on('line', (line) => {
-      if (!keep(line)) return;
-      const record = decodeRecord(line);
-      if (record) records.set(record.id, { ...record, archived: true });
+    await eachLine(path.join(this.dir, file), (line) => {
+      if (keep(line)) addRecord(records, line);
     });
-    await once(lines, 'close');
     return records;
   }
 
@@ -112,15 +123,45 @@ export class JobArchive {
     const startMonth = after ? monthOf(after.score) : null;
     for (const month of await this.months()) {
       if (startMonth && month.slice(0, 7) > startMonth) continue;
-      const matching = [...(await this.readMonth(month)).values()]
-        .filter((r) => (!filter.type || r.type === filter.type) && (!filter.status || r.status === filter.status))
-        .filter((r) => !filter.characterId || r.character_id === filter.characterId)
-        .filter((r) => isAfter(entryOf(r), after))
-        .sort((a, b) => newerFirst(entryOf(a), entryOf(b)));
-      items.push(...matching.slice(0, limit + 1 - items.length));
+      items.push(...(await this.pageOfMonth(month, filter, after, limit + 1 - items.length)));
       if (items.length > limit) break;
     }
     const page = items.slice(0, limit);
     return { items: page, next: items.length > limit ? entryOf(page.at(-1)!) : null };
   }
+
+  /**
+   * The newest `want` records of one month that match. A month can hold a million lines, so only
+   * the lines that can be on the page are decoded: a first pass reads each candidate's
+   * `created_at` off its text, a second decodes the `want` newest (and every tie with the
+   * last), and more only if decoding disqualified some.
+   */
+  private async pageOfMonth(month: string, filter: IndexFilter, after: IndexEntry | null, want: number): Promise<JobRecord[]> {
+    const file = path.join(this.dir, month);
+    const select = (records: Iterable<JobRecord>) =>
+      [...records]
+        .filter((r) => (!filter.type || r.type === filter.type) && (!filter.status || r.status === filter.status))
+        .filter((r) => !filter.characterId || r.character_id === filter.characterId)
+        .filter((r) => isAfter(entryOf(r), after))
+        .sort((a, b) => newerFirst(entryOf(a), entryOf(b)));
+    // Decoding can drop some (the cursor's own line, a duplicate line, a filter text inside
+    // another field) and can add lines whose created_at could not be read off the text: then
+    // take more. The cursor's line is always among the newest candidates, so it is counted in.
+    for (let take = want + (after ? 1 : 0); ; take *= 2) {
+      const { chosen, total, boundary } = await newestCandidates(file, filter, after, take);
+      const records = new Map<string, JobRecord>();
+      for (const line of await readSpans(file, chosen)) addRecord(records, line);
+      const page = select(records.values()).slice(0, want);
+      // Every line left out is older than `boundary`, so a full page at or above it is the page.
+      if (chosen.length === total || (page.length === want && scoreOf(page.at(-1)!) >= boundary)) return page;
+    }
+  }
+}
+
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+/** Decodes an archived line into `records` (a later line of the same id replaces an earlier one). */
+function addRecord(records: Map<string, JobRecord>, line: string): void {
+  const record = decodeRecord(line);
+  if (record) records.set(record.id, { ...record, archived: true });
 }
