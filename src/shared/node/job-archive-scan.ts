@@ -40,41 +40,35 @@ export function idsIn(line: string): string[] {
  * One pass over a month file: the lines that may match the filter and are not newer than
  * `after` (`total` of them), of which `chosen` (in file order) are the `take` newest, every
  * tie with the last of those (whose score is `boundary`, or -Infinity when all are chosen) and
- * every line whose score could not be read. Memory stays near `take` lines' positions whatever
- * the file's size or order.
+ * every line whose score could not be read. Memory stays within a few `take` lines' positions
+ * whatever the file's size or order.
  */
 export async function newestCandidates(file: string, filter: IndexFilter, after: IndexEntry | null, take: number): Promise<{ chosen: LineSpan[]; total: number; boundary: number }> {
   const needles = filterNeedles(filter);
-  const top: number[] = []; // the `take` largest scores so far, largest first
   let kept: { score: number; span: LineSpan }[] = [];
+  let threshold = -Infinity; // every line dropped so far is older than this
   let total = 0;
-  const threshold = () => (top.length === take ? top[take - 1]! : -Infinity);
   await eachLine(file, (line, span) => {
     if (!needles.every((n) => line.includes(n))) return;
     const score = scoreInText(line);
     if (after && score > after.score) return;
     total++;
-    if (!Number.isNaN(score)) {
-      if (score < threshold()) return;
-      top.splice(insertionPoint(top, score), 0, score);
-      if (top.length > take) top.pop();
-    }
+    if (score < threshold) return;
     kept.push({ score, span });
-    // Lines sorted oldest first beat the threshold one after another: drop the overtaken ones.
-    if (kept.length > 2 * take + 1024) kept = kept.filter((k) => !(k.score < threshold()));
+    // Now and then keep only what can still be among the newest `take` (NaN: always kept).
+    if (kept.length > 2 * take + 1024) {
+      threshold = nthNewest(kept, take);
+      kept = kept.filter((k) => !(k.score < threshold));
+    }
   });
-  const boundary = total > take ? threshold() : -Infinity;
+  const scored = kept.filter((k) => !Number.isNaN(k.score)).length;
+  const boundary = scored > take || threshold > -Infinity ? nthNewest(kept, take) : -Infinity;
   return { chosen: kept.filter((k) => !(k.score < boundary)).map((k) => k.span), total, boundary };
 }
 
-/** Where `score` goes in a list sorted largest first (after its equals). */
-function insertionPoint(sorted: number[], score: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! >= score) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** The `n`th largest score among `kept` (NaN left out), or -Infinity when there are fewer. */
+function nthNewest(kept: readonly { score: number }[], n: number): number {
+  const scores = kept.map((k) => k.score).filter((x) => !Number.isNaN(x));
+  if (scores.length < n) return -Infinity;
+  return scores.sort((a, b) => b - a)[n - 1]!;
 }

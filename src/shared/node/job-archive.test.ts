@@ -9,12 +9,12 @@ import { isAfter, newerFirst, scoreOf, type IndexEntry, type IndexFilter } from 
 const CHARACTERS = ['char-000000000001', 'char-000000000002'];
 
 /** A deterministic mix, half in March and half in April, with the cases the fast path must not get wrong. */
-function records(n: number): JobRecord[] {
+function records(n: number, sameTime = 1): JobRecord[] {
   const out: JobRecord[] = [];
   for (let i = 0; i < n; i++) {
     const type = i % 3 === 0 ? 'training' : 'generation';
-    // Every 7th shares its created_at with the one before: ties are ordered by id.
-    const ms = Date.UTC(2026, 3, 1) + (i - (i % 7 === 0 ? 1 : 0) - Math.floor(n / 2)) * 60_000;
+    // Every 7th shares its created_at with the one before (and `sameTime` in a row share one): ties are ordered by id.
+    const ms = Date.UTC(2026, 3, 1) + (Math.floor(i / sameTime) * sameTime - (i % 7 === 0 ? 1 : 0) - Math.floor(n / 2)) * 60_000;
     out.push({
       id: `${type}-${i.toString(16).padStart(12, '0')}`,
       type,
@@ -77,6 +77,24 @@ describe('JobArchive.list', () => {
           after = page.next;
         } while (after);
         expect(seen).toEqual(want);
+      }
+    }
+  });
+
+  it.each([
+    ['oldest first', {}],
+    ['shuffled', { shuffle: true, duplicate: 300 }],
+  ])('keeps only what can be on the page while it reads a long month (%s)', async (_, opts) => {
+    // 3,000 lines, five at a time created at once, and pages of 3: the scan drops overtaken
+    // lines many times over, often next to a tie.
+    const all = records(3000, 5);
+    const archive = await archiveOf(all, opts);
+    for (const filter of [{}, { status: 'failed' as const }, { characterId: CHARACTERS[0] }]) {
+      let after: IndexEntry | null = null;
+      for (let p = 0; p < 4; p++) {
+        const page: Awaited<ReturnType<JobArchive['list']>> = await archive.list(filter, after, 3);
+        expect(page.items.map((r) => r.id)).toEqual(reference(all, filter, after, 3));
+        after = page.next;
       }
     }
   });
