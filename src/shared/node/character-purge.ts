@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { JobRecord, JobType } from '../jobs.js';
 import type { CharacterStore } from './character-store.js';
 import { JobArchive, jobArchiveDir } from './job-archive.js';
+import { eachLine } from './jsonl-lines.js';
 import type { JobStore } from './job-store.js';
 import type { LoraStore } from './lora-store.js';
 import type { VolumePaths } from './volume.js';
@@ -171,25 +172,22 @@ export function scrubRecord(record: JobRecord, at: string): JobRecord {
 
 const LOG_KEEP = ['ts', 'level', 'service', 'job_id', 'correlation_id', 'event'] as const;
 
-/** Rewrites a JSONL job log to ids and events only (atomically: temp file + rename). */
+/** Rewrites a JSONL job log to ids and events only (atomically: temp file + rename), streaming it. */
 export async function scrubJobLog(file: string): Promise<number> {
-  let text: string;
+  const out: string[] = [];
   try {
-    text = await fs.readFile(file, 'utf8');
+    await eachLine(file, (line) => {
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        const kept: Record<string, unknown> = {};
+        for (const k of LOG_KEEP) if (rec[k] !== undefined) kept[k] = rec[k];
+        out.push(JSON.stringify(kept));
+      } catch {
+        // An unreadable line may hold anything: it goes.
+      }
+    });
   } catch {
     return 0;
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const rec = JSON.parse(line) as Record<string, unknown>;
-      const kept: Record<string, unknown> = {};
-      for (const k of LOG_KEEP) if (rec[k] !== undefined) kept[k] = rec[k];
-      out.push(JSON.stringify(kept));
-    } catch {
-      // An unreadable line may hold anything: it goes.
-    }
   }
   const tmp = `${file}.purge.tmp`;
   await fs.writeFile(tmp, out.length ? `${out.join('\n')}\n` : '');
