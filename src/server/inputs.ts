@@ -229,6 +229,10 @@ export function buildInputs(manifests: ActiveManifests) {
       }),
       prompts: listField('prompts', textField('prompts', { min: 1, max: SAMPLE_PROMPT_MAX_CHARS }), { min: 1, max: EVALUATION_MAX_PROMPTS, what: 'prompts' }),
       seed: optionalParamField('seed', { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER - EVALUATION_MAX_PROMPTS, wired: true }),
+      // Every cell's size and steps: the image manifest's own ranges (a smaller, faster grid first).
+      width: optionalParamField('width', manifests.image.parameters.width),
+      height: optionalParamField('height', manifests.image.parameters.height),
+      steps: optionalParamField('steps', manifests.image.parameters.steps),
     }),
     evaluationUse: request({
       id: idField('id', JOB_ID_PATTERN),

@@ -46,23 +46,30 @@ interface GridConfig {
   prompts: string[];
   seeds: number[];
   live?: boolean;
+  width: number | null;
+  height: number | null;
+  steps: number | null;
 }
 
 function gridConfig(record: JobRecord): GridConfig {
   const c = record.config as Partial<GridConfig>;
   const list = <T>(v: unknown, ok: (x: unknown) => x is T): T[] => (Array.isArray(v) ? v.filter(ok) : []);
   const isNum = (x: unknown): x is number => typeof x === 'number';
+  const num = (x: unknown) => (isNum(x) ? x : null);
   return {
     strengths: list(c.strengths, isNum),
     prompts: list(c.prompts, (x): x is string => typeof x === 'string'),
     seeds: list(c.seeds, isNum),
     live: c.live === true,
+    width: num(c.width),
+    height: num(c.height),
+    steps: num(c.steps),
   };
 }
 
 /** The grid of an evaluation job record: every planned cell, with its image once rendered. */
 export function gridOf(record: JobRecord): EvaluationGrid {
-  const { strengths, prompts, seeds, live } = gridConfig(record);
+  const { strengths, prompts, seeds, live, width, height, steps } = gridConfig(record);
   const done = new Set(record.outputs.map((o) => o.name));
   const stopped = record.status === 'failed' || record.status === 'cancelled';
   const rows: EvaluationRow[] = sortRows(record.evaluation_rows ?? []).map((row) => ({
@@ -92,6 +99,9 @@ export function gridOf(record: JobRecord): EvaluationGrid {
     prompts,
     seeds,
     live: live === true,
+    width,
+    height,
+    steps,
     rows,
   };
 }

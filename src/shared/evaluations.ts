@@ -39,5 +39,9 @@ export interface EvaluationGrid {
   seeds: number[];
   /** Live mode: rows keep arriving while the training runs. */
   live: boolean;
+  /** Every cell's image size and sampler steps (flux-dev); null on a record that does not say. */
+  width: number | null;
+  height: number | null;
+  steps: number | null;
   rows: EvaluationRow[];
 }

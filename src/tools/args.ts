@@ -29,7 +29,9 @@ export const OPTIONS = {
   type: { type: 'string', value: 'training|generation', help: 'only jobs of this type' },
   status: { type: 'string', value: 'status', help: 'only jobs with this status' },
   limit: { type: 'string', value: 'n', help: 'at most n items (1-100)' },
-  steps: { type: 'string', value: 'n', help: 'how many more steps to train' },
+  steps: { type: 'string', value: 'n', help: 'train continue: how many more steps to train; evaluate: sampler steps per image' },
+  width: { type: 'string', value: 'px', help: 'image width (evaluate; default the image manifest default)' },
+  height: { type: 'string', value: 'px', help: 'image height (evaluate; default the image manifest default)' },
   'sample-prompt': { type: 'string', multiple: true, value: 'text', help: 'a sample prompt (repeatable, up to 4)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   'older-than': { type: 'string', value: 'age', help: 'finished jobs created longer ago than this, e.g. 90d (days)' },
@@ -66,6 +68,8 @@ export interface Flags {
   status?: string;
   limit?: string;
   steps?: string;
+  width?: string;
+  height?: string;
   'sample-prompt'?: string[];
   yes?: boolean;
   'older-than'?: string;

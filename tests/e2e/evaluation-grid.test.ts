@@ -33,9 +33,14 @@ describe('evaluation grid', () => {
     await page.goto(`/training/${trainingId}`);
     await page.getByLabel('Strengths').fill('0.8, 1.2');
     await page.getByLabel('Evaluation prompts').fill('ivy_person in a garden\nivy_person reading');
+    // Image size and steps start at the image manifest's defaults; a smaller grid is quicker.
+    expect(await page.getByLabel('Image Height').inputValue()).toBe('1024');
+    await page.getByLabel('Image Width').fill('512');
+    await page.getByLabel('Image Steps').fill('8');
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await page.waitForURL(/\/evaluations\/evaluation-[0-9a-f]{12}$/);
     const evaluationId = page.url().split('/').pop()!;
+    await page.getByText('Each image: flux-dev, 512 × 1024 px, 8 steps.').waitFor();
 
     const region = page.getByRole('region', { name: 'Evaluation grid' });
     await region.waitFor();
@@ -43,6 +48,8 @@ describe('evaluation grid', () => {
     expect(done.status).toBe('completed');
     const final = await grid(evaluationId);
     expect(final.strengths).toEqual([0.8, 1.2]);
+    expect(final).toMatchObject({ width: 512, height: 1024, steps: 8 });
+    expect(done.outputs.every((o) => o.width === 512 && o.height === 1024)).toBe(true);
     expect(final.rows.length).toBeGreaterThanOrEqual(2);
     // Every cell of the first prompt is a live button once the grid is complete.
     await expect.poll(() => region.locator('button.eval-cell:not([disabled])').count(), { timeout: 20_000 }).toBe(final.rows.length * 2);

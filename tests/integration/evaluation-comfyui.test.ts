@@ -2,7 +2,7 @@
  * Evaluation grids on ComfyUI (issue #17): API → worker → mock trainer for checkpoints, then the
  * fake ComfyUI renders the grid. Every graph ComfyUI received is read back from the fake: each
  * cell's LoraLoaderModelOnly loads its row's file (a checkpoint linked into models/loras, or the
- * final LoRA) at its own strength_model, with its prompt's seed; then a purge of the person removes
+ * final LoRA) at its own strength_model, with its prompt's seed and the grid's size and steps; then a purge of the person removes
  * the grid images and ComfyUI's links to the checkpoints.
  */
 import fs from 'node:fs';
@@ -35,7 +35,7 @@ describe('evaluation grid on ComfyUI', () => {
     const training = await stack.waitFor(started.body.id, undefined, 60_000);
     expect(training.status, training.error).toBe('completed');
 
-    const { body } = await stack.call<{ id: string }>('evaluations.start', { training_id: training.id, strengths: [0.7, 1.3], seed: 11 });
+    const { body } = await stack.call<{ id: string }>('evaluations.start', { training_id: training.id, strengths: [0.7, 1.3], seed: 11, width: 768, height: 512, steps: 12 });
     const done = await stack.waitFor(body.id, undefined, 90_000);
     expect(done.status, done.error).toBe('completed');
     const grid = (await stack.call<EvaluationGrid>('evaluations.get', { id: body.id })).body;
@@ -57,6 +57,9 @@ describe('evaluation grid on ComfyUI', () => {
       expect(lora.inputs).toMatchObject({ lora_name: expectedName, strength_model: c.strength });
       expect(Object.values(graph).find((n) => n.class_type === 'RandomNoise')!.inputs.noise_seed).toBe(c.seed);
       expect(Object.values(graph).find((n) => n.class_type === 'CLIPTextEncode')!.inputs.text).toBe('cleo_person smiling');
+      // The grid's size and steps reach the latent, FLUX's shift and the scheduler.
+      for (const type of ['EmptySD3LatentImage', 'ModelSamplingFlux']) expect(Object.values(graph).find((n) => n.class_type === type)!.inputs).toMatchObject({ width: 768, height: 512 });
+      expect(Object.values(graph).find((n) => n.class_type === 'BasicScheduler')!.inputs.steps).toBe(12);
       // The file ComfyUI loads is the row's own: same bytes as the checkpoint (or LoRA) on the volume.
       const source = c.row.final
         ? path.join(stack.volume, 'loras', `${training.result_lora_id}.safetensors`)

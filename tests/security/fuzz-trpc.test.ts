@@ -57,7 +57,7 @@ const SPECS: Spec[] = [
   { proc: 'training.deleteCheckpoint', kind: 'mutation', keys: ['job_id', 'step'], refusalsOnly: true },
   { proc: 'characters.purgePreview', kind: 'query', keys: ['id'] },
   { proc: 'generation.start', kind: 'mutation', keys: ['config', 'lora_id', 'count'] },
-  { proc: 'evaluations.start', kind: 'mutation', keys: ['training_id', 'checkpoints', 'strengths', 'prompts', 'seed'] },
+  { proc: 'evaluations.start', kind: 'mutation', keys: ['training_id', 'checkpoints', 'strengths', 'prompts', 'seed', 'width', 'height', 'steps'] },
   { proc: 'evaluations.get', kind: 'query', keys: ['id'] },
   { proc: 'evaluations.list', kind: 'query', keys: ['training_id'] },
   // A live grid of a training no worker runs has no rows yet: "Use this" can only be refused here.

@@ -127,20 +127,32 @@ describe('a session: character → upload → train → generate → jobs', () =
   });
 
   it('evaluate renders a checkpoint × strength grid of the training, following it, then says where it is', async () => {
-    const r = await cli('evaluate', trained.id, '--strength', '0.8,1.0', '--prompt', 'ada_l at a desk', '--checkpoints', '50', '--seed', '5');
+    const r = await cli('evaluate', trained.id, '--strength', '0.8,1.0', '--prompt', 'ada_l at a desk', '--checkpoints', '50', '--seed', '5', '--width', '512', '--height', '768', '--steps', '8');
     expect(r.code, r.stderr).toBe(0);
     const id = /^(evaluation-[0-9a-f]{12})\s+evaluation\s+completed\s+2 rows × 2 strengths × 1 prompts, 4\/4 images$/m.exec(r.stdout)?.[1];
     expect(id, r.stdout).toBeDefined();
     expect(r.stdout).toMatch(/prompt 0\s+seed 5\s+ada_l at a desk/);
+    expect(r.stdout).toContain('  each image  flux-dev, 512 × 768 px, 8 steps\n');
     expect(r.stdout).toMatch(/^\s+50\s+1\/1\s+1\/1\s*$/m);
     expect(r.stdout).toMatch(/^\s+100 final\s+1\/1\s+1\/1\s*$/m);
     expect(r.stdout).toContain(`  grid        ${stack.url}/evaluations/${id!}\n`); // the SPA page
     expect(r.stdout).toContain(`${stack.url}/api/trpc/evaluations.get?input=`);
     expect(r.stderr).toContain(id!); // progress lines while it ran
-    const [show, bad] = await Promise.all([cli('evaluate', 'show', id!, '--json'), cli('evaluate', trained.id, '--strength', '0.8,x')]);
+    const [show, record, bad, small] = await Promise.all([
+      cli('evaluate', 'show', id!, '--json'),
+      cli('jobs', 'show', id!, '--json'),
+      cli('evaluate', trained.id, '--strength', '0.8,x'),
+      cli('evaluate', trained.id, '--width', '256'),
+    ]);
     expect(json<{ rows: { step: number }[] }>(show.stdout).rows.map((row) => row.step)).toEqual([50, 100]);
+    // Every cell was rendered at the size asked for.
+    const outputs = json<JobRecord>(record.stdout).outputs;
+    expect(outputs).toHaveLength(4);
+    for (const o of outputs) expect(o).toMatchObject({ width: 512, height: 768 });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Parameter 'strengths' must be a number");
+    expect(small.code).toBe(2);
+    expect(small.stderr).toContain("Parameter 'width' below minimum (512)");
   }, 120_000);
 
   it('generates two upscaled images with the LoRA, showing plain progress lines off a TTY', async () => {

@@ -37,6 +37,9 @@ function fixture(pending: (step: number, strength: number, prompt: number) => bo
     prompts: ['ada_person at the sea', 'ada_person reading'],
     seeds: [4000, 4001],
     live: false,
+    width: 1024,
+    height: 1024,
+    steps: 20,
     rows: [row(1000, true), row(500, false), row(250, false)],
   };
 }

@@ -1,19 +1,31 @@
 /**
  * A training's evaluation grids (issue #17): links to each, and "Evaluate" to start one over its
- * checkpoints, with the strengths and prompts to compare (the defaults shown; empty means default).
+ * checkpoints, with the strengths and prompts to compare (the defaults shown; empty means default)
+ * and every image's size and steps (the image manifest's controls, smaller for a quicker grid).
  */
 import { useState, type FormEvent } from 'react';
+import { formatParamName } from '../../shared/capabilities.js';
 import { DEFAULT_EVALUATION_STRENGTHS, EVALUATION_MAX_PROMPTS } from '../../shared/evaluations.js';
 import type { JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
+import { useInfo } from '../hooks/use-info.js';
 import { issueMap, unclaimedIssues } from '../lib/errors.js';
 import { formatStrength, formatTime } from '../lib/format.js';
 import { Link, useRouter } from '../lib/router.js';
 import { trpc } from '../lib/trpc.js';
+import { DynamicControl } from './DynamicControl.js';
 import { ErrorBox, StatusBadge } from './ui.js';
 import './evaluation.css';
 
 const DEFAULT_STRENGTHS_TEXT = DEFAULT_EVALUATION_STRENGTHS.map(formatStrength).join(', ');
+
+/** The image manifest's parameters an evaluation takes, and the label each gets here ("Steps" is Continue's). */
+const IMAGE_FIELDS = [
+  ['width', 'image_width'],
+  ['height', 'image_height'],
+  ['steps', 'image_steps'],
+] as const;
+type ImageField = (typeof IMAGE_FIELDS)[number][0];
 
 /** "0.6, 0.8 1.0" → [0.6, 0.8, 1]; null when a part is not a number. */
 export function parseStrengths(text: string): number[] | null {
@@ -38,6 +50,8 @@ export function TrainingEvaluations({ job }: { job: JobRecord }) {
   const [strengths, setStrengths] = useState(DEFAULT_STRENGTHS_TEXT);
   const [prompts, setPrompts] = useState('');
   const [strengthsError, setStrengthsError] = useState<string | null>(null);
+  const imageParams = useInfo().data?.image_generation.parameters;
+  const [image, setImage] = useState<Partial<Record<ImageField, unknown>>>({});
   const hasWeights = job.outputs.some((o) => o.kind === 'checkpoint' || o.kind === 'lora');
   const issues = issueMap(start.error);
 
@@ -54,6 +68,8 @@ export function TrainingEvaluations({ job }: { job: JobRecord }) {
       training_id: job.id,
       ...(parsed.length > 0 ? { strengths: parsed } : {}),
       ...(lines.length > 0 ? { prompts: lines } : {}),
+      // An emptied field means the default, as for the strengths and prompts.
+      ...Object.fromEntries(IMAGE_FIELDS.filter(([k]) => image[k] !== undefined).map(([k]) => [k, image[k] as number])),
     });
   };
 
@@ -95,8 +111,23 @@ export function TrainingEvaluations({ job }: { job: JobRecord }) {
               <p className="hint">One per line, up to {EVALUATION_MAX_PROMPTS}. Empty: the training’s sample prompts, or two portraits with the trigger word.</p>
               {issues.prompts && <p className="field-error">{issues.prompts}</p>}
             </div>
+            {imageParams &&
+              IMAGE_FIELDS.map(([key, label]) => {
+                const schema = imageParams[key];
+                return schema ? (
+                  <DynamicControl
+                    key={key}
+                    name={key}
+                    label={formatParamName(label)}
+                    schema={schema}
+                    value={key in image ? image[key] : schema.default}
+                    onChange={(v) => setImage((prev) => ({ ...prev, [key]: v }))}
+                    error={issues[key]}
+                  />
+                ) : null;
+              })}
           </div>
-          <ErrorBox error={start.error} issues={unclaimedIssues(start.error, ['strengths', 'prompts'])} />
+          <ErrorBox error={start.error} issues={unclaimedIssues(start.error, ['strengths', 'prompts', 'width', 'height', 'steps'])} />
           <div className="actions">
             <button type="submit" disabled={start.isPending}>
               {start.isPending ? 'Starting…' : 'Evaluate'}

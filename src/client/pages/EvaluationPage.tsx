@@ -56,6 +56,11 @@ export function EvaluationPage({ id }: { id: string }) {
         {job?.message && <p className="muted">{job.message}</p>}
         {job?.error && <p className="field-error">{job.error}</p>}
         {data.live && !isTerminal(data.status) && <p className="muted small">Live: each new checkpoint of the training adds a row.</p>}
+        {data.width && data.height && data.steps && (
+          <p className="muted small">
+            Each image: flux-dev, {data.width} × {data.height} px, {data.steps} steps.
+          </p>
+        )}
         {character.data?.generation_defaults && (
           <p className="muted small">
             Generate default for {character.data.name}: <span className="mono">{character.data.generation_defaults.lora_id}</span> at strength{' '}

@@ -27,6 +27,9 @@ export interface EvaluationStartInput {
   strengths?: number[];
   prompts?: string[];
   seed?: number;
+  width?: number;
+  height?: number;
+  steps?: number;
 }
 
 export interface EvaluationSummary {
@@ -80,9 +83,9 @@ export class EvaluationsService {
         seeds: prompts.map((_, i) => base + i),
         live,
         model_variant: 'flux-dev',
-        width: p.width.default,
-        height: p.height.default,
-        steps: p.steps.default,
+        width: input.width ?? p.width.default,
+        height: input.height ?? p.height.default,
+        steps: input.steps ?? p.steps.default,
       },
       evaluation_rows: rows.map(({ step, final, lora_id }) => ({ step, final, lora_id })),
     });

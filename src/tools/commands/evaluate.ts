@@ -24,6 +24,7 @@ function gridLines(ctx: CommandContext, record: JobRecord, grid: EvaluationGrid)
   const lines = [
     `${grid.id}  evaluation  ${grid.status}  ${grid.rows.length} rows × ${grid.strengths.length} strengths × ${grid.prompts.length} prompts, ${done}/${cells.length} images`,
     `  training    ${grid.training_id}`,
+    ...(grid.width && grid.height && grid.steps ? [`  each image  flux-dev, ${grid.width} × ${grid.height} px, ${grid.steps} steps`] : []),
     ...grid.prompts.map((p, i) => `  prompt ${i}    seed ${grid.seeds[i]}  ${p}`),
   ];
   const width = 8;
@@ -54,21 +55,26 @@ export const evaluateCommand: Command = {
   details: [
     '--strength 0.6,0.8,1.0,1.2 (default), --prompt (1-4, repeatable; default the training sample',
     'prompts), --checkpoints all|500,1000 (the final LoRA is always included), --seed for prompt 0',
-    '(prompt i uses seed + i in every cell). A training still running gets a live grid: rows appear',
+    '(prompt i uses seed + i in every cell), --width/--height/--steps for every image (flux-dev; default',
+    'the image manifest defaults, 1024 x 1024 and 20 steps; smaller is quicker to look through).',
+    'A training still running gets a live grid: rows appear',
     'as checkpoints are saved when another worker is free, otherwise after the training.',
     'Exit 0 when the grid completed, 1 when it failed or was cancelled.',
   ],
-  options: ['strength', 'prompt', 'checkpoints', 'seed', 'no-wait'],
+  options: ['strength', 'prompt', 'checkpoints', 'seed', 'width', 'height', 'steps', 'no-wait'],
   minArgs: 1,
   maxArgs: 1,
   async run(ctx) {
-    const { strength, prompt, checkpoints, seed } = ctx.flags;
+    const { strength, prompt, checkpoints, seed, width, height, steps } = ctx.flags;
     const input = {
       training_id: ctx.args[0]!,
       ...(strength !== undefined ? { strengths: numberList(strength) } : {}),
       ...(prompt ? { prompts: prompt } : {}),
       ...(checkpoints !== undefined ? { checkpoints: checkpoints.trim() === 'all' ? 'all' : numberList(checkpoints) } : {}),
       ...(seed !== undefined ? { seed: numberList(seed)[0] } : {}),
+      ...(width !== undefined ? { width: numberList(width)[0] } : {}),
+      ...(height !== undefined ? { height: numberList(height)[0] } : {}),
+      ...(steps !== undefined ? { steps: numberList(steps)[0] } : {}),
     };
     // The server owns every check (its sentences); non-numbers pass through for that reason.
     const { id } = await ctx.client.evaluations.start.mutate(input as Parameters<typeof ctx.client.evaluations.start.mutate>[0]);
