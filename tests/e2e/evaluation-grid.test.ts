@@ -33,10 +33,15 @@ describe('evaluation grid', () => {
     await page.goto(`/training/${trainingId}`);
     await page.getByLabel('Strengths').fill('0.8, 1.2');
     await page.getByLabel('Evaluation prompts').fill('ivy_person in a garden\nivy_person reading');
-    // Image size and steps start at the image manifest's defaults; a smaller grid is quicker.
+    // Image size and steps start at the image manifest's defaults; a smaller grid is quicker. Their
+    // controls are drawn once opened ("Steps" on this page is Continue's).
+    const settings = page.getByText('Image size and steps: 1024 × 1024 px, 20 steps');
+    expect(await page.getByLabel('Image Width').count()).toBe(0);
+    await settings.click();
     expect(await page.getByLabel('Image Height').inputValue()).toBe('1024');
     await page.getByLabel('Image Width').fill('512');
     await page.getByLabel('Image Steps').fill('8');
+    await page.getByText('Image size and steps: 512 × 1024 px, 8 steps').waitFor();
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await page.waitForURL(/\/evaluations\/evaluation-[0-9a-f]{12}$/);
     const evaluationId = page.url().split('/').pop()!;

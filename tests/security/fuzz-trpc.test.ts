@@ -91,7 +91,9 @@ let validBase: Record<string, Record<string, unknown>>;
 
 beforeAll(async () => {
   sandbox = volumeSandbox('isengard-sec-trpc-');
-  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, RATE_LIMIT_PER_MINUTE: '100000' } });
+  // Quick mock jobs: fuzzed starts queue many, and a subscription on a job still queued behind them
+  // only ends with that job (or its first ping).
+  stack = await startStack({ env: { VOLUME_ROOT: sandbox.volume, RATE_LIMIT_PER_MINUTE: '100000', MOCK_STEP_MS: '1' } });
   info = (await (await fetch(`${stack.url}/api/info`)).json()) as Info;
 
   // Real objects, so fuzzed ids sometimes hit something and reach the deeper code.
@@ -196,6 +198,9 @@ beforeAll(async () => {
     jobId: ids,
     job_id: ids,
     steps: mix(fc.constantFrom(...aroundBounds([100, 10000]))),
+    // evaluations.start: every cell's size (up to the default: a 2048 px mock render is slow to draw).
+    width: mix(fc.constantFrom(...aroundBounds([512, 1024]))),
+    height: mix(fc.constantFrom(...aroundBounds([512, 1024]))),
     step: mix(fc.constantFrom(...aroundBounds([0, 1_000_000]))),
     lastEventId: mix(fc.constantFrom('0', '5', '999999999999999', '1e3', '-1', '')),
     image: mix(fc.constantFrom(...pools.images)),
@@ -281,8 +286,10 @@ async function callProc(spec: Spec, method: 'GET' | 'POST', text: string | undef
     path: `/api/trpc/${spec.proc}${query}`,
     headers,
     body: method === 'POST' ? text : undefined,
-    // A subscription on a live job never ends by itself: stop after the first event past `connected`.
+    // A subscription on a live job never ends by itself: stop after the first event past `connected`,
+    // which at the latest is the ping the server sends every 10 s (trpc.ts).
     until: sse ? (t) => (t.match(/\n\n/g)?.length ?? 0) >= 2 : undefined,
+    ...(sse ? { timeoutMs: 15_000 } : {}),
   });
 }
 

@@ -4,7 +4,7 @@
  * and every image's size and steps (the image manifest's controls, smaller for a quicker grid).
  */
 import { useState, type FormEvent } from 'react';
-import { formatParamName } from '../../shared/capabilities.js';
+import { formatParamName, type ParameterSchema } from '../../shared/capabilities.js';
 import { DEFAULT_EVALUATION_STRENGTHS, EVALUATION_MAX_PROMPTS } from '../../shared/evaluations.js';
 import type { JobRecord } from '../../shared/jobs.js';
 import { isTerminal } from '../../shared/jobs.js';
@@ -19,7 +19,10 @@ import './evaluation.css';
 
 const DEFAULT_STRENGTHS_TEXT = DEFAULT_EVALUATION_STRENGTHS.map(formatStrength).join(', ');
 
-/** The image manifest's parameters an evaluation takes, and the label each gets here ("Steps" is Continue's). */
+/**
+ * The image manifest's parameters an evaluation takes, and the label each gets here: "Steps" on
+ * this page is Continue's, so these are drawn only while their disclosure is open.
+ */
 const IMAGE_FIELDS = [
   ['width', 'image_width'],
   ['height', 'image_height'],
@@ -111,22 +114,8 @@ export function TrainingEvaluations({ job }: { job: JobRecord }) {
               <p className="hint">One per line, up to {EVALUATION_MAX_PROMPTS}. Empty: the training’s sample prompts, or two portraits with the trigger word.</p>
               {issues.prompts && <p className="field-error">{issues.prompts}</p>}
             </div>
-            {imageParams &&
-              IMAGE_FIELDS.map(([key, label]) => {
-                const schema = imageParams[key];
-                return schema ? (
-                  <DynamicControl
-                    key={key}
-                    name={key}
-                    label={formatParamName(label)}
-                    schema={schema}
-                    value={key in image ? image[key] : schema.default}
-                    onChange={(v) => setImage((prev) => ({ ...prev, [key]: v }))}
-                    error={issues[key]}
-                  />
-                ) : null;
-              })}
           </div>
+          {imageParams && <ImageSettings params={imageParams} values={image} onChange={setImage} issues={issues} />}
           <ErrorBox error={start.error} issues={unclaimedIssues(start.error, ['strengths', 'prompts', 'width', 'height', 'steps'])} />
           <div className="actions">
             <button type="submit" disabled={start.isPending}>
@@ -138,5 +127,43 @@ export function TrainingEvaluations({ job }: { job: JobRecord }) {
         <p className="muted small">Evaluate becomes available once the training has saved a checkpoint.</p>
       )}
     </>
+  );
+}
+
+/** Every image's size and steps: a summary of the values the grid will use, the controls when opened. */
+function ImageSettings(props: {
+  params: Record<string, ParameterSchema>;
+  values: Partial<Record<ImageField, unknown>>;
+  onChange: (update: (prev: Partial<Record<ImageField, unknown>>) => Partial<Record<ImageField, unknown>>) => void;
+  issues: Record<string, string | undefined>;
+}) {
+  const { params, values, issues } = props;
+  const invalid = IMAGE_FIELDS.some(([key]) => issues[key]);
+  const [open, setOpen] = useState(false);
+  const shown = (key: ImageField) => (values[key] === undefined ? params[key]?.default : values[key]);
+  return (
+    <details className="image-settings" open={open || invalid} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>
+        Image size and steps: {String(shown('width'))} × {String(shown('height'))} px, {String(shown('steps'))} steps
+      </summary>
+      {(open || invalid) && (
+        <div className="grid-fields">
+          {IMAGE_FIELDS.map(([key, label]) => {
+            const schema = params[key];
+            return schema ? (
+              <DynamicControl
+                key={key}
+                name={key}
+                label={formatParamName(label)}
+                schema={schema}
+                value={key in values ? values[key] : schema.default}
+                onChange={(v) => props.onChange((prev) => ({ ...prev, [key]: v }))}
+                error={issues[key]}
+              />
+            ) : null;
+          })}
+        </div>
+      )}
+    </details>
   );
 }
