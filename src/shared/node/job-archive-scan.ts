@@ -47,6 +47,7 @@ export async function newestCandidates(file: string, filter: IndexFilter, after:
   const needles = filterNeedles(filter);
   let kept: { score: number; span: LineSpan }[] = [];
   let threshold = -Infinity; // every line dropped so far is older than this
+  let compactAt = 2 * take + 1024;
   let total = 0;
   await eachLine(file, (line, span) => {
     if (!needles.every((n) => line.includes(n))) return;
@@ -56,9 +57,11 @@ export async function newestCandidates(file: string, filter: IndexFilter, after:
     if (score < threshold) return;
     kept.push({ score, span });
     // Now and then keep only what can still be among the newest `take` (NaN: always kept).
-    if (kept.length > 2 * take + 1024) {
+    if (kept.length > compactAt) {
       threshold = nthNewest(kept, take);
       kept = kept.filter((k) => !(k.score < threshold));
+      // Lines whose score could not be read stay: never compact again before the list doubles.
+      compactAt = Math.max(compactAt, 2 * kept.length);
     }
   });
   const scored = kept.filter((k) => !Number.isNaN(k.score)).length;
