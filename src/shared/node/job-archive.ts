@@ -52,11 +52,16 @@ export class JobArchive {
    */
   async rewrite(ids: ReadonlySet<string>, rewrite: (record: JobRecord) => JobRecord): Promise<number> {
     let changed = 0;
-    const named = (line: string) => idsIn(line).some((id) => ids.has(id)) && ids.has(decodeRecord(line)?.id ?? '');
+    // The line's record when it is one of `ids` (decoded only when its text names one of them).
+    const named = (line: string): JobRecord | null => {
+      if (!idsIn(line).some((id) => ids.has(id))) return null;
+      const record = decodeRecord(line);
+      return record && ids.has(record.id) ? record : null;
+    };
     for (const month of await this.months()) {
       const file = path.join(this.dir, month);
       let holds = false;
-      await eachLine(file, (line) => !(holds = named(line)));
+      await eachLine(file, (line) => !(holds = named(line) !== null));
       if (!holds) continue;
       const tmp = `${file}.${process.pid}.tmp`;
       const fh = await fs.promises.open(tmp, 'w');
@@ -70,8 +75,9 @@ export class JobArchive {
       try {
         await eachLine(file, (line) => {
           let out = line;
-          if (named(line)) {
-            const { archived: _archived, ...plain } = rewrite(decodeRecord(line)!);
+          const record = named(line);
+          if (record) {
+            const { archived: _archived, ...plain } = rewrite(record);
             out = JSON.stringify(plain);
             changed++;
           }
